@@ -1,0 +1,83 @@
+/**
+ * The bus port: what the platform needs from an event log, whatever runs it (the embedded
+ * local log or Kafka). Adapters live in stream/bus/; each passes stream/bus/bus.contract.ts.
+ */
+
+export interface OutgoingMessage {
+  /** Partitioning key: events of one key stay in one partition, in order. */
+  key: string;
+  value: Buffer | string;
+  /** Milliseconds since the epoch; defaults to the append time. */
+  timestamp?: number;
+}
+
+export interface BusMessage {
+  topic: string;
+  partition: number;
+  offset: number;
+  key: string;
+  value: Buffer;
+  timestamp: number;
+}
+
+/** A batch handed to a consumer handler. Offsets are committed only after the handler resolves. */
+export interface BusBatch {
+  messages: BusMessage[];
+}
+
+export type StartPosition = { offset: 'earliest' | 'latest' } | { timestamp: number } | { partitionOffsets: Record<number, number> };
+
+export interface ConsumerOptions {
+  group: string;
+  topic: string;
+  /** Where a group without committed offsets starts. Default: earliest. */
+  fromBeginning?: boolean;
+  /** Upper bound on messages per handler call. */
+  maxBatchSize?: number;
+}
+
+export interface BusConsumer {
+  /**
+   * Calls `handler` for each batch until `stop()`. Offsets are committed after the handler
+   * resolves; if it throws, the batch is delivered again (at-least-once), after `onError`.
+   */
+  run(handler: (batch: BusBatch) => Promise<void>, onError?: (err: unknown) => void): Promise<void>;
+  stop(): Promise<void>;
+  /** Messages between this group's committed offsets and the end of the log. */
+  lag(): Promise<number>;
+}
+
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+}
+
+export interface Bus {
+  readonly kind: 'local' | 'kafka';
+  /** Creates the topic if it does not exist. Never shrinks an existing one. */
+  ensureTopic(spec: TopicSpec): Promise<void>;
+  /** Resolves once every message is durably appended; rejects (BusUnavailableError) otherwise. */
+  produce(topic: string, messages: OutgoingMessage[]): Promise<void>;
+  consumer(options: ConsumerOptions): BusConsumer;
+  /** Moves a group's committed offsets (the group must not be running): replay from an offset or a time. */
+  resetOffsets(group: string, topic: string, to: StartPosition): Promise<void>;
+  /** The next offset to be written, per partition. */
+  endOffsets(topic: string): Promise<number[]>;
+  close(): Promise<void>;
+}
+
+export const TOPICS = {
+  raw: 'events.raw',
+  clean: 'events.clean',
+  dlq: 'events.dlq',
+} as const;
+
+/** Stable partitioner shared by adapters that choose partitions themselves (murmur2-like spread, cheap). */
+export function partitionFor(key: string, partitions: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % partitions;
+}
