@@ -36,12 +36,20 @@ export interface ConsumerOptions {
   maxBatchSize?: number;
 }
 
+/**
+ * What a handler tells the consumer to commit. `void`: the whole batch. `{ commit }`: only
+ * these next-offsets per partition (a sink that buffers, like the lake writer, commits what
+ * it has made durable; the rest stays uncommitted and is redelivered after a crash).
+ */
+export type BatchOutcome = void | { commit: Record<number, number> };
+export type BatchHandler = (batch: BusBatch) => Promise<BatchOutcome>;
+
 export interface BusConsumer {
   /**
    * Calls `handler` for each batch until `stop()`. Offsets are committed after the handler
    * resolves; if it throws, the batch is delivered again (at-least-once), after `onError`.
    */
-  run(handler: (batch: BusBatch) => Promise<void>, onError?: (err: unknown) => void): Promise<void>;
+  run(handler: BatchHandler, onError?: (err: unknown) => void): Promise<void>;
   stop(): Promise<void>;
   /** Messages between this group's committed offsets and the end of the log. */
   lag(): Promise<number>;

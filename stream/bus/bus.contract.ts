@@ -114,6 +114,24 @@ export function runBusContract(name: string, make: () => Promise<Bus>): void {
       expect(await consume(t, g, 15)).toHaveLength(15);
     });
 
+    it('commits only what a buffering handler says is durable', async () => {
+      const t = topic();
+      const g = group();
+      await bus.ensureTopic({ name: t, partitions: 1 });
+      await bus.produce(t, messages(20, 1));
+      const consumer = bus.consumer({ group: g, topic: t, fromBeginning: true, maxBatchSize: 100 });
+      let seen = 0;
+      const run = consumer.run(async (b) => {
+        seen += b.messages.length;
+        return { commit: { 0: 5 } };
+      });
+      while (seen < 20) await new Promise((r) => setTimeout(r, 20));
+      await consumer.stop();
+      await run;
+      const again = await consume(t, g, 15);
+      expect(again.map((m) => m.offset)).toEqual(Array.from({ length: 15 }, (_, i) => i + 5));
+    });
+
     it('splits partitions between members of one group, each message once', async () => {
       const t = topic();
       const g = group();

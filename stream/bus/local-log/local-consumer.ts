@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { BusBatch, BusConsumer, BusMessage, ConsumerOptions } from '../../bus';
+import type { BatchHandler, BusConsumer, BusMessage, ConsumerOptions } from '../../bus';
 import type { LocalLogBus } from '../local-log';
 import { acquireProcessLock } from './process-lock';
 import { PartitionReader } from './segment-reader';
@@ -64,7 +64,7 @@ export class LocalConsumer implements BusConsumer {
 
   constructor(private readonly bus: LocalLogBus, private readonly opts: ConsumerOptions) {}
 
-  run(handler: (batch: BusBatch) => Promise<void>, onError: (err: unknown) => void = () => undefined): Promise<void> {
+  run(handler: BatchHandler, onError: (err: unknown) => void = () => undefined): Promise<void> {
     this.done = this.loop(handler, onError);
     return this.done;
   }
@@ -81,7 +81,7 @@ export class LocalConsumer implements BusConsumer {
     return ends.reduce((sum, end, p) => sum + Math.max(0, end - (committed[p] ?? 0)), 0);
   }
 
-  private async loop(handler: (batch: BusBatch) => Promise<void>, onError: (err: unknown) => void): Promise<void> {
+  private async loop(handler: BatchHandler, onError: (err: unknown) => void): Promise<void> {
     const ends = await this.bus.endOffsets(this.opts.topic);
     const state = this.join(ends);
     const max = this.opts.maxBatchSize ?? 5000;
@@ -100,8 +100,9 @@ export class LocalConsumer implements BusConsumer {
         for (const m of messages) touched.set(m.partition, m.offset + 1);
         for (const p of touched.keys()) state.inFlight.add(p);
         try {
-          await handler({ messages });
-          state.commit(touched);
+          const outcome = await handler({ messages });
+          if (outcome) state.commit(new Map(Object.entries(outcome.commit).map(([p, o]) => [Number(p), o])));
+          else state.commit(touched);
           failures = 0;
         } catch (err) {
           onError(err);
