@@ -1,0 +1,172 @@
+import { DuckDBTimestampMillisecondsValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
+import path from 'node:path';
+import { StoreError } from '../../lib/errors';
+import { DuckDb } from '../duckdb';
+import type { DlqEntry, KpiReport, LiveEvent, LiveStore, TrendingProduct, UserFeatures, Watermarks } from '../live-store';
+import { duckdbDialect as d, trendingSql } from '../live-views';
+import { buildKpiReport, buildUserFeatures, type ViewReader } from './view-results';
+
+const MIGRATIONS = path.resolve(__dirname, '../../sql/duckdb/live');
+
+type Appendable = (a: DuckDBAppender, e: LiveEvent) => void;
+const str = (v: string | null) => (a: DuckDBAppender) => (v === null ? a.appendNull() : a.appendVarchar(v));
+const num = (v: number | null) => (a: DuckDBAppender) => (v === null ? a.appendNull() : a.appendDouble(v));
+const ts = (ms: number) => (a: DuckDBAppender) => a.appendTimestampMilliseconds(new DuckDBTimestampMillisecondsValue(BigInt(Math.trunc(ms))));
+
+/** Column order of sql/duckdb/live/001_events.sql. */
+const APPEND: Appendable[] = [
+  (a, e) => a.appendVarchar(e.event_id),
+  (a, e) => a.appendVarchar(e.event_type),
+  (a, e) => a.appendInteger(e.schema_version),
+  (a, e) => ts(e.occurred_at)(a),
+  (a, e) => ts(e.received_at)(a),
+  (a, e) => a.appendVarchar(e.user_key),
+  (a, e) => str(e.user_id)(a),
+  (a, e) => str(e.anonymous_id)(a),
+  (a, e) => a.appendVarchar(e.session_id),
+  (a, e) => str(e.product_id)(a),
+  (a, e) => str(e.category)(a),
+  (a, e) => str(e.brand)(a),
+  (a, e) => num(e.price)(a),
+  (a, e) => str(e.currency)(a),
+  (a, e) => (e.quantity === null ? a.appendNull() : a.appendInteger(e.quantity)),
+  (a, e) => str(e.search_query)(a),
+  (a, e) => str(e.order_id)(a),
+  (a, e) => num(e.revenue)(a),
+  (a, e) => str(e.page_url)(a),
+  (a, e) => str(e.referrer)(a),
+  (a, e) => str(e.user_agent)(a),
+  (a, e) => str(e.ip)(a),
+  (a, e) => str(e.locale)(a),
+  (a, e) => a.appendDouble(e.quality_score),
+  (a, e) => a.appendVarchar(e.rules_hit),
+  (a, e) => a.appendVarchar(e.rules_version),
+  (a, e) => a.appendInteger(e.bus_partition),
+  (a, e) => a.appendBigInt(BigInt(e.bus_offset)),
+];
+
+/**
+ * Embedded live store on a DuckDB file. Rows and the per-partition offset watermarks move
+ * in one transaction, which makes a redelivered batch harmless. Live views are computed at
+ * read time from the events table with the shared declarations in warehouse/live-views.ts.
+ */
+export class DuckDbLiveStore implements LiveStore, ViewReader {
+  readonly kind = 'duckdb' as const;
+  private constructor(
+    private readonly db: DuckDb,
+    private readonly reader: DuckDBConnection,
+  ) {}
+
+  static async open(file: string): Promise<DuckDbLiveStore> {
+    const db = await DuckDb.open(file);
+    return new DuckDbLiveStore(db, await db.connect());
+  }
+
+  async migrate(): Promise<void> {
+    await this.db.migrate(MIGRATIONS);
+  }
+
+  async write(topic: string, events: LiveEvent[], next: Watermarks): Promise<{ written: number }> {
+    try {
+      return await this.db.transaction(async () => {
+        const stored = new Map(
+          (await this.db.all<{ partition: number; next_offset: bigint }>('SELECT partition, next_offset FROM sink_offsets WHERE topic = $1', [topic]))
+            .map((r) => [r.partition, Number(r.next_offset)]),
+        );
+        const fresh = events.filter((e) => e.bus_offset >= (stored.get(e.bus_partition) ?? 0));
+        if (fresh.length > 0) {
+          const appender = await this.db.conn.createAppender('events');
+          for (const e of fresh) {
+            for (const col of APPEND) col(appender, e);
+            appender.endRow();
+          }
+          appender.flushSync();
+          appender.closeSync();
+        }
+        for (const [p, offset] of Object.entries(next)) {
+          if (offset <= (stored.get(Number(p)) ?? 0)) continue;
+          await this.db.run(
+            'INSERT INTO sink_offsets VALUES ($1, $2, $3) ON CONFLICT (topic, partition) DO UPDATE SET next_offset = excluded.next_offset',
+            [topic, Number(p), offset],
+          );
+        }
+        return { written: fresh.length };
+      });
+    } catch (err) {
+      throw new StoreError('DuckDB live store write failed', true, { cause: err });
+    }
+  }
+
+  async writeDlq(entries: DlqEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const appender = await this.db.conn.createAppender('dlq');
+    for (const e of entries) {
+      appender.appendVarchar(e.stage);
+      appender.appendVarchar(e.reason);
+      str(e.rule)(appender);
+      appender.appendVarchar(JSON.stringify(e.errors));
+      str(e.event_id)(appender);
+      appender.appendVarchar(e.payload);
+      ts(e.failed_at)(appender);
+      appender.endRow();
+    }
+    appender.flushSync();
+    appender.closeSync();
+  }
+
+  async recentEventIds(sinceMs: number): Promise<string[]> {
+    const rows = await this.query<{ event_id: string }>(`SELECT event_id FROM events WHERE received_at >= epoch_ms(${Math.trunc(sinceMs)})`);
+    return rows.map((r) => r.event_id);
+  }
+
+  async userFeatures(userKey: string, asOf: number, lastN = 10): Promise<UserFeatures> {
+    return buildUserFeatures(this, d, userKey, asOf, lastN);
+  }
+
+  async kpis(windowMs: number, asOf: number): Promise<KpiReport> {
+    return buildKpiReport(this, d, windowMs, asOf);
+  }
+
+  async trending(windowMs: number, asOf: number, limit = 20): Promise<TrendingProduct[]> {
+    const rows = await this.query<Record<string, unknown>>(trendingSql(d, asOf - windowMs, asOf, limit));
+    return rows.map((r) => ({
+      product_id: String(r.product_id),
+      category: (r.category as string | null) ?? null,
+      views: Number(r.views),
+      carts: Number(r.carts),
+      purchases: Number(r.purchases),
+      score: Number(r.score),
+    }));
+  }
+
+  async dlq(limit: number, sinceMs = 0): Promise<DlqEntry[]> {
+    const rows = await this.query<Record<string, unknown>>(
+      `SELECT stage, reason, rule, errors, event_id, payload, epoch_ms(failed_at) AS failed_at FROM dlq WHERE failed_at >= epoch_ms(${Math.trunc(sinceMs)}) ORDER BY failed_at DESC LIMIT ${Math.trunc(limit)}`,
+    );
+    return rows.map((r) => ({ ...(r as unknown as DlqEntry), errors: JSON.parse(String(r.errors)) as string[], failed_at: Number(r.failed_at) }));
+  }
+
+  async freshness(): Promise<{ lastOccurredAt: number | null; lastReceivedAt: number | null; events: number }> {
+    const [r] = await this.query<{ o: bigint | null; r: bigint | null; n: bigint }>('SELECT epoch_ms(max(occurred_at)) AS o, epoch_ms(max(received_at)) AS r, count(*) AS n FROM events');
+    return { lastOccurredAt: r.o === null ? null : Number(r.o), lastReceivedAt: r.r === null ? null : Number(r.r), events: Number(r.n) };
+  }
+
+  async deleteOlderThan(cutoffMs: number): Promise<void> {
+    await this.db.run(`DELETE FROM events WHERE received_at < epoch_ms(${Math.trunc(cutoffMs)})`);
+    await this.db.run(`DELETE FROM dlq WHERE failed_at < epoch_ms(${Math.trunc(cutoffMs)})`);
+  }
+
+  /** Reads go through their own connection so they never wait behind a write transaction. */
+  async query<T>(sql: string): Promise<T[]> {
+    try {
+      return await this.db.all<T>(sql, undefined, this.reader);
+    } catch (err) {
+      throw new StoreError('DuckDB live store query failed', true, { cause: err });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.reader.closeSync();
+    this.db.close();
+  }
+}
