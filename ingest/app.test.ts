@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { createEventValidator } from '../contract/validate';
+import { silentLogger } from '../lib/logger';
+import { createMetrics } from '../lib/metrics';
+import { TOPICS } from '../stream/bus';
+import { LocalLogBus } from '../stream/bus/local-log';
+import { readTopic } from '../test/helpers/read-topic';
+import { tempDir } from '../test/helpers/temp';
+import { createIngestApp } from './app';
+
+const KEY = 'test-write-key-0123456789';
+const event = (over: Record<string, unknown> = {}) => ({
+  event_id: randomUUID(), event_type: 'product_view', schema_version: 1, occurred_at: new Date().toISOString(),
+  user_id: 'u-1', session_id: 's-1', properties: { product_id: 'p-1', price: 10, currency: 'USD' }, ...over,
+});
+
+async function setup() {
+  const bus = new LocalLogBus({ dir: tempDir(), pollMs: 10 });
+  for (const name of Object.values(TOPICS)) await bus.ensureTopic({ name, partitions: 2 });
+  const app = createIngestApp({ bus, validator: createEventValidator(), writeKeys: [KEY], metrics: createMetrics(), logger: silentLogger() });
+  return { bus, app, post: (body: unknown) => request(app).post('/v1/events').set('Authorization', `Bearer ${KEY}`).send(body as object) };
+}
+
+describe('POST /v1/events', () => {
+  it('accepts good events durably and reports, DLQs and keeps every bad one', async () => {
+    const { bus, post } = await setup();
+    const good = Array.from({ length: 998 }, () => event());
+    const bad1 = event({ properties: { product_id: 'p', price: 'free' } });
+    const bad2 = { hello: 'world' };
+    const batch = [...good.slice(0, 500), bad1, ...good.slice(500), bad2];
+    const res = await post(batch);
+    expect(res.status).toBe(202);
+    expect(res.body.accepted).toBe(998);
+    expect(res.body.rejected).toEqual([
+      { index: 500, event_id: bad1.event_id, errors: ['/properties/price must be number'] },
+      { index: 999, event_id: null, errors: [expect.stringContaining('event_type')] },
+    ]);
+    const raw = await readTopic(bus, TOPICS.raw);
+    expect(new Set(raw.map((m) => (JSON.parse(m.value.toString()) as { event_id: string }).event_id))).toEqual(new Set(good.map((e) => e.event_id)));
+    const dlq = (await readTopic(bus, TOPICS.dlq)).map((m) => JSON.parse(m.value.toString()));
+    expect(dlq).toEqual(expect.arrayContaining([
+      expect.objectContaining({ stage: 'ingest', reason: 'schema_invalid', event_id: bad1.event_id, payload: JSON.stringify(bad1) }),
+      expect.objectContaining({ stage: 'ingest', reason: 'unknown_event_type', event_id: null, payload: JSON.stringify(bad2) }),
+    ]));
+    await bus.close();
+  });
+
+  it('takes a single event and the {batch} form, keyed by user so a user stays in one partition', async () => {
+    const { bus, post } = await setup();
+    expect((await post(event({ user_id: 'same' }))).body).toEqual({ accepted: 1, rejected: [] });
+    expect((await post({ batch: [event({ user_id: 'same' }), event({ user_id: 'same' })] })).body.accepted).toBe(2);
+    const raw = await readTopic(bus, TOPICS.raw);
+    expect(new Set(raw.map((m) => m.partition)).size).toBe(1);
+    await bus.close();
+  });
+
+  it('answers 400, 401 and 413 with clear errors', async () => {
+    const { bus, app, post } = await setup();
+    const malformed = await request(app).post('/v1/events').set('Authorization', `Bearer ${KEY}`).set('Content-Type', 'application/json').send('{"event_id": ');
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.error.code).toBe('malformed_json');
+    expect((await request(app).post('/v1/events').send([event()])).status).toBe(401);
+    expect((await request(app).post('/v1/events').set('Authorization', 'Bearer wrong-key-wrong-key').send([event()])).status).toBe(401);
+    expect((await request(app).post('/v1/events').set('X-Write-Key', KEY).send([event()])).status).toBe(202);
+    const tooMany = await post(Array.from({ length: 1001 }, () => event()));
+    expect(tooMany.status).toBe(413);
+    expect(tooMany.body.error.code).toBe('batch_too_large');
+    const tooBig = await post([event({ properties: { product_id: 'p', blob: 'x'.repeat(1_100_000) } })]);
+    expect(tooBig.status).toBe(413);
+    expect((await post([])).status).toBe(400);
+    expect((await readTopic(bus, TOPICS.raw))).toHaveLength(1);
+    await bus.close();
+  });
+
+  it('answers 503 with Retry-After, never 2xx, when the bus cannot append', async () => {
+    const { bus, post } = await setup();
+    await bus.close(); // a real bus that can no longer write
+    const res = await post([event()]);
+    expect(res.status).toBe(503);
+    expect(res.headers['retry-after']).toBe('1');
+    expect(res.body.error.code).toBe('bus_unavailable');
+  });
+});

@@ -1,0 +1,87 @@
+import type { StorefrontEvent } from '../contract/events';
+import type { EventValidator } from '../contract/validate';
+import type { Logger } from '../lib/logger';
+import type { Metrics } from '../lib/metrics';
+import type { DlqEntry, LiveEvent, LiveStore, Watermarks } from '../warehouse/live-store';
+import { TOPICS, type BatchHandler, type Bus, type OutgoingMessage } from './bus';
+import { eventIdOf, toDlqMessage } from './dlq';
+import type { StepResult } from './step-result';
+import { cleanEvent } from './steps/clean-event.step';
+import { createDedupStep } from './steps/dedup-event.step';
+import { parseEvent } from './steps/parse-event.step';
+import type { SeenIds } from './steps/seen-ids';
+import { toLiveEvent, type Quality } from './steps/to-live-event';
+import { createValidateSchemaStep } from './steps/validate-schema.step';
+
+export interface RealtimeDeps {
+  bus: Bus;
+  store: LiveStore;
+  validator: EventValidator;
+  seen: SeenIds;
+  metrics: Metrics;
+  logger: Logger;
+  clean?: (e: StorefrontEvent) => StepResult<{ event: StorefrontEvent; quality: Quality }>;
+  now?: () => number;
+}
+
+/**
+ * The real-time path for one batch: parse → validate → clean → dedup → live store.
+ * Every input ends in exactly one place: the live store, the DLQ (with its reason), or
+ * dropped as a duplicate of an event already stored. The DLQ is made durable before the
+ * store write, and the store write is idempotent, so the bus may commit afterwards.
+ */
+export function createRealtimeHandler(deps: RealtimeDeps): BatchHandler {
+  const validate = createValidateSchemaStep(deps.validator);
+  const dedup = createDedupStep(deps.seen);
+  const clean = deps.clean ?? cleanEvent;
+  const now = deps.now ?? Date.now;
+  const { metrics } = deps;
+
+  return async (batch) => {
+    const stop = metrics.batchSeconds.startTimer({ stage: 'realtime' });
+    const rows: LiveEvent[] = [];
+    const dlqOut: OutgoingMessage[] = [];
+    const next: Watermarks = {};
+    const inBatch = new Set<string>();
+    let duplicates = 0;
+    const toDlq = (r: { reason: string; rule: string | null; errors: string[] }, payload: Buffer, parsed: unknown, key: string) => {
+      const entry: DlqEntry = { stage: 'realtime', reason: r.reason, rule: r.rule, errors: r.errors, event_id: eventIdOf(parsed), payload: payload.toString('utf8'), failed_at: now() };
+      dlqOut.push(toDlqMessage(entry, key));
+      metrics.dlq.inc({ stage: 'realtime', reason: r.reason });
+    };
+
+    for (const m of batch.messages) {
+      next[m.partition] = Math.max(next[m.partition] ?? 0, m.offset + 1);
+      const parsed = parseEvent(m.value);
+      if (parsed.kind !== 'ok') {
+        if (parsed.kind === 'dlq') toDlq(parsed, m.value, null, m.key);
+        continue;
+      }
+      const valid = validate(parsed.value);
+      if (valid.kind !== 'ok') {
+        if (valid.kind === 'dlq') toDlq(valid, m.value, parsed.value, m.key);
+        continue;
+      }
+      const cleaned = clean(valid.value);
+      if (cleaned.kind !== 'ok') {
+        if (cleaned.kind === 'dlq') toDlq(cleaned, m.value, parsed.value, m.key);
+        continue;
+      }
+      const unique = dedup(cleaned.value.event, inBatch);
+      if (unique.kind !== 'ok') {
+        duplicates++;
+        continue;
+      }
+      rows.push(toLiveEvent(unique.value, { partition: m.partition, offset: m.offset, receivedAt: m.timestamp }, cleaned.value.quality));
+    }
+
+    metrics.eventsIn.inc({ stage: 'realtime' }, batch.messages.length);
+    if (dlqOut.length > 0) await deps.bus.produce(TOPICS.dlq, dlqOut);
+    const { written } = await deps.store.write(batch.messages[0]?.topic ?? TOPICS.raw, rows, next);
+    deps.seen.add(inBatch, now());
+    metrics.eventsOut.inc({ stage: 'realtime', outcome: 'stored' }, written);
+    metrics.eventsOut.inc({ stage: 'realtime', outcome: 'dlq' }, dlqOut.length);
+    metrics.eventsOut.inc({ stage: 'realtime', outcome: 'duplicate' }, duplicates + rows.length - written);
+    stop();
+  };
+}

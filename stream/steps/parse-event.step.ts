@@ -1,0 +1,10 @@
+import { dlq, ok, type StepResult } from '../step-result';
+
+/** Bus bytes → a JSON value. Anything that is not valid UTF-8 JSON goes to the DLQ. */
+export function parseEvent(value: Buffer): StepResult<unknown> {
+  try {
+    return ok(JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(value)));
+  } catch (err) {
+    return dlq('json_invalid', [(err as Error).message.slice(0, 200)]);
+  }
+}
