@@ -1,0 +1,190 @@
+import { DuckDBTimestampMillisecondsValue, type DuckDBAppender } from '@duckdb/node-api';
+import fs from 'node:fs';
+import path from 'node:path';
+import { DuckDb } from '../../warehouse/duckdb';
+import type { BusMessage } from '../bus';
+import { fsyncDir } from '../bus/local-log/partition-writer';
+import { Coverage, hourDir, lakeFileName } from './lake-files';
+
+export interface LakeWriterOptions {
+  root: string;
+  rollRows: number;
+  rollMs: number;
+  rollBytes?: number;
+  onFile?: (file: string, rows: number) => void;
+}
+
+/** Typed columns extracted from the raw JSON at roll time, in DuckDB's C++ rather than in JS. */
+const COLUMNS = `
+  json_extract_string(payload, '$.event_id') AS event_id,
+  json_extract_string(payload, '$.event_type') AS event_type,
+  TRY_CAST(json_extract(payload, '$.schema_version') AS INTEGER) AS schema_version,
+  timezone('UTC', TRY_CAST(json_extract_string(payload, '$.occurred_at') AS TIMESTAMPTZ))::TIMESTAMP_MS AS occurred_at,
+  received_at,
+  json_extract_string(payload, '$.user_id') AS user_id,
+  json_extract_string(payload, '$.anonymous_id') AS anonymous_id,
+  json_extract_string(payload, '$.session_id') AS session_id,
+  json_extract_string(payload, '$.properties.product_id') AS product_id,
+  json_extract_string(payload, '$.properties.category') AS category,
+  TRY_CAST(json_extract(payload, '$.properties.price') AS DOUBLE) AS price,
+  json_extract_string(payload, '$.properties.currency') AS currency,
+  TRY_CAST(json_extract(payload, '$.properties.quantity') AS INTEGER) AS quantity,
+  json_extract_string(payload, '$.properties.order_id') AS order_id,
+  TRY_CAST(json_extract(payload, '$.properties.revenue') AS DOUBLE) AS revenue,
+  json_extract_string(payload, '$.properties.query') AS search_query,
+  payload,
+  bus_partition,
+  bus_offset`;
+
+interface Pending {
+  first: number;
+  last: number;
+  rows: number;
+  bytes: number;
+  since: number;
+}
+
+/**
+ * The offline path's sink: raw, untransformed events → Parquet (zstd) files under
+ * raw/event_date=…/hour=…/. Rows are buffered in an in-memory DuckDB table and written with
+ * DuckDB's COPY (measured ~6x faster and ~24x smaller than parquetjs-lite: see the README).
+ * Files are written under a temporary name and renamed, so readers never see half a file;
+ * offsets already covered by a lake file are skipped, so a replay adds no duplicates.
+ */
+export class LakeWriter {
+  private readonly pending = new Map<number, Pending>();
+  /** Next offset per partition that is safely in the lake (or was already there). */
+  private readonly durable = new Map<number, number>();
+  private appender: DuckDBAppender | undefined;
+  /** add() and roll() share one buffer table: they take turns. */
+  private turn: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly db: DuckDb,
+    private readonly opts: LakeWriterOptions,
+    private readonly coverage: Coverage,
+  ) {}
+
+  static async open(opts: LakeWriterOptions): Promise<LakeWriter> {
+    const db = await DuckDb.open(':memory:', { threads: '1' });
+    await db.run('CREATE TABLE buf (payload VARCHAR, received_at TIMESTAMP_MS, bus_partition INTEGER, bus_offset BIGINT)');
+    fs.mkdirSync(path.join(opts.root, 'raw'), { recursive: true });
+    return new LakeWriter(db, opts, Coverage.scan(opts.root));
+  }
+
+  add(messages: BusMessage[], now = Date.now()): Promise<void> {
+    return this.exclusive(async () => {
+      await this.append(messages, now);
+      if (this.shouldRoll(now)) await this.rollNow();
+    });
+  }
+
+  /** For a timer: rolls when the oldest buffered row is old enough, even without new input. */
+  tick(now = Date.now()): Promise<string[]> {
+    return this.exclusive(async () => (this.shouldRoll(now) ? this.rollNow() : []));
+  }
+
+  /** Writes every buffered partition to its files and empties the buffer. */
+  roll(): Promise<string[]> {
+    return this.exclusive(() => this.rollNow());
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.turn.then(work, work);
+    this.turn = result.catch(() => undefined);
+    return result;
+  }
+
+  private async append(messages: BusMessage[], now: number): Promise<void> {
+    for (const m of messages) {
+      if (this.coverage.covers(m.partition, m.offset)) {
+        if (!this.pending.has(m.partition)) this.durable.set(m.partition, m.offset + 1);
+        continue;
+      }
+      const a = (this.appender ??= await this.db.conn.createAppender('buf'));
+      a.appendVarchar(m.value.toString('utf8'));
+      a.appendTimestampMilliseconds(new DuckDBTimestampMillisecondsValue(BigInt(Math.trunc(m.timestamp))));
+      a.appendInteger(m.partition);
+      a.appendBigInt(BigInt(m.offset));
+      a.endRow();
+      const p = this.pending.get(m.partition);
+      if (p) {
+        p.last = m.offset;
+        p.rows++;
+        p.bytes += m.value.length;
+      } else this.pending.set(m.partition, { first: m.offset, last: m.offset, rows: 1, bytes: m.value.length, since: now });
+    }
+  }
+
+  /** What the consumer may commit: per partition, the next offset that is in the lake. */
+  committable(): Record<number, number> {
+    return Object.fromEntries(this.durable);
+  }
+
+  shouldRoll(now = Date.now()): boolean {
+    let rows = 0;
+    let bytes = 0;
+    let oldest = Infinity;
+    for (const p of this.pending.values()) {
+      rows += p.rows;
+      bytes += p.bytes;
+      oldest = Math.min(oldest, p.since);
+    }
+    return rows > 0 && (rows >= this.opts.rollRows || bytes >= (this.opts.rollBytes ?? 256 << 20) || now - oldest >= this.opts.rollMs);
+  }
+
+  private async rollNow(): Promise<string[]> {
+    if (this.pending.size === 0) return [];
+    this.appender?.flushSync();
+    this.appender?.closeSync();
+    this.appender = undefined;
+    const written: string[] = [];
+    await this.db.run(`CREATE OR REPLACE TEMP TABLE roll AS SELECT ${COLUMNS},
+      strftime(coalesce(occurred_at, received_at), '%Y-%m-%d') AS event_date,
+      strftime(coalesce(occurred_at, received_at), '%H') AS hour
+      FROM buf`);
+    const groups = await this.db.all<{ event_date: string; hour: string; bus_partition: number; n: bigint }>(
+      'SELECT event_date, hour, bus_partition, count(*) AS n FROM roll GROUP BY ALL ORDER BY ALL',
+    );
+    for (const g of groups) {
+      const range = this.pending.get(g.bus_partition)!;
+      const dir = hourDir(this.opts.root, g.event_date, g.hour);
+      fs.mkdirSync(dir, { recursive: true });
+      const file = path.join(dir, lakeFileName({ partition: g.bus_partition, first: range.first, last: range.last }));
+      const tmp = `${file}.tmp`;
+      await this.db.run(
+        `COPY (SELECT * EXCLUDE (event_date, hour) FROM roll WHERE event_date = $1 AND hour = $2 AND bus_partition = $3 ORDER BY bus_offset)
+         TO '${tmp.replace(/'/g, "''")}' (FORMAT parquet, COMPRESSION zstd)`,
+        [g.event_date, g.hour, g.bus_partition],
+      );
+      fsyncFile(tmp);
+      fs.renameSync(tmp, file);
+      fsyncDir(dir);
+      written.push(file);
+      this.opts.onFile?.(file, Number(g.n));
+    }
+    for (const [partition, p] of this.pending) {
+      this.coverage.add({ partition, first: p.first, last: p.last });
+      this.durable.set(partition, p.last + 1);
+    }
+    this.pending.clear();
+    await this.db.run('DELETE FROM buf');
+    await this.db.run('DROP TABLE roll');
+    return written;
+  }
+
+  async close(): Promise<void> {
+    await this.roll();
+    await this.turn;
+    this.db.close();
+  }
+}
+
+function fsyncFile(file: string): void {
+  const fd = fs.openSync(file, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
