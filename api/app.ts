@@ -1,0 +1,75 @@
+import express from 'express';
+import path from 'node:path';
+import { HttpError } from '../lib/errors';
+import { errorMiddleware } from '../lib/http-errors';
+import type { Logger } from '../lib/logger';
+import type { Metrics } from '../lib/metrics';
+import type { LiveStore } from '../warehouse/live-store';
+import { openApiDocument } from './openapi';
+import { parseAsOf, parseLimit, parseWindow } from './windows';
+
+export interface ApiDeps {
+  store: LiveStore;
+  metrics: Metrics;
+  logger: Logger;
+  /** Extra readiness checks (consumers running, lag bounded); each returns an error text or null. */
+  readiness?: () => Promise<string[]>;
+  now?: () => number;
+}
+
+/** The read API: live features, KPIs and trending for the storefront, plus health and metrics. */
+export function createApiApp(deps: ApiDeps) {
+  const app = express();
+  app.disable('x-powered-by');
+  const now = deps.now ?? Date.now;
+  app.use((req, res, next) => {
+    res.on('finish', () => deps.metrics.httpRequests.inc({ server: 'api', status: String(res.statusCode) }));
+    next();
+  });
+
+  app.get('/v1/users/:id/features', async (req, res) => {
+    const id = req.params.id;
+    if (id.length === 0 || id.length > 128) throw new HttpError(400, 'invalid_user_id', 'user id must be 1 to 128 characters');
+    const asOf = parseAsOf(req.query.as_of, now());
+    res.json(await deps.store.userFeatures(id, asOf, parseLimit(req.query.n, 10, 100)));
+  });
+
+  app.get('/v1/live/kpis', async (req, res) => {
+    res.json(await deps.store.kpis(parseWindow(req.query.window, '15m'), parseAsOf(req.query.as_of, now())));
+  });
+
+  app.get('/v1/live/trending', async (req, res) => {
+    const windowMs = parseWindow(req.query.window, '15m');
+    const asOf = parseAsOf(req.query.as_of, now());
+    res.json({ window: `${windowMs / 60_000}m`, products: await deps.store.trending(windowMs, asOf, parseLimit(req.query.limit, 20, 500)) });
+  });
+
+  app.get('/v1/dlq', async (req, res) => {
+    res.json({ entries: await deps.store.dlq(parseLimit(req.query.limit, 100, 10_000), parseAsOf(req.query.since, 0)) });
+  });
+
+  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+
+  app.get('/readyz', async (_req, res) => {
+    const problems: string[] = [];
+    try {
+      const f = await deps.store.freshness();
+      if (f.lastReceivedAt !== null) deps.metrics.freshness.set({ store: deps.store.kind }, Math.max(0, (now() - f.lastReceivedAt) / 1000));
+    } catch (err) {
+      problems.push(`live store: ${(err as Error).message}`);
+    }
+    problems.push(...((await deps.readiness?.()) ?? []));
+    res.status(problems.length ? 503 : 200).json({ status: problems.length ? 'not_ready' : 'ready', problems });
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.set('Content-Type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
+  app.get('/openapi.json', (_req, res) => void res.json(openApiDocument()));
+  app.use('/dashboards', express.static(path.resolve(__dirname, '../dashboards/live')));
+
+  app.use((_req, _res, next) => next(new HttpError(404, 'not_found', 'no such route')));
+  app.use(errorMiddleware(deps.logger));
+  return app;
+}

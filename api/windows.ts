@@ -1,0 +1,30 @@
+import { HttpError } from '../lib/errors';
+
+const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses "15m", "1h", "90s", "1d" into ms, within [1 minute, 7 days]. */
+export function parseWindow(value: unknown, fallback: string): number {
+  const text = typeof value === 'string' && value !== '' ? value : fallback;
+  const m = /^(\d{1,6})([smhd])$/.exec(text);
+  const ms = m ? Number(m[1]) * UNITS[m[2]] : NaN;
+  if (!m || ms < 60_000 || ms > 7 * 86_400_000) {
+    throw new HttpError(400, 'invalid_window', `window=${JSON.stringify(text).slice(0, 40)} must look like 15m, 1h or 1d, between 1m and 7d`);
+  }
+  return ms;
+}
+
+/** `as_of` as an ISO time or epoch ms; default now. Lets clients ask "as of" a past moment. */
+export function parseAsOf(value: unknown, now: number): number {
+  if (value === undefined || value === '') return now;
+  const text = String(value);
+  const ms = /^\d{10,14}$/.test(text) ? Number(text) : Date.parse(text);
+  if (!Number.isFinite(ms)) throw new HttpError(400, 'invalid_as_of', 'as_of must be an ISO 8601 time or epoch milliseconds');
+  return ms;
+}
+
+export function parseLimit(value: unknown, fallback: number, max: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new HttpError(400, 'invalid_limit', `limit must be an integer from 1 to ${max}`);
+  return n;
+}
