@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// The `distributary` command. Runs the compiled build (npm install builds it via `prepare`);
+// in a source checkout without a build, falls back to running the TypeScript through tsx.
+const fs = require('node:fs');
+const path = require('node:path');
+const built = path.join(__dirname, '..', 'dist', 'cli', 'main.js');
+if (!fs.existsSync(built)) require('tsx/cjs');
+const { buildProgram } = require(fs.existsSync(built) ? built : path.join(__dirname, '..', 'cli', 'main.ts'));
+buildProgram().parseAsync(process.argv).catch((err) => {
+  process.stderr.write(`distributary: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,82 @@
+import { createEventValidator } from '../contract/validate';
+import type { Config } from '../lib/config';
+import type { Logger } from '../lib/logger';
+import type { Metrics } from '../lib/metrics';
+import type { LiveStore } from '../warehouse/live-store';
+import { TOPICS, type BatchHandler, type Bus, type BusConsumer } from './bus';
+import { createDlqSinkHandler } from './dlq';
+import { createLakeHandler } from './lake.consumer';
+import { LakeWriter } from './lake/lake-writer';
+import { createRealtimeHandler } from './realtime.consumer';
+import { SeenIds } from './steps/seen-ids';
+
+export interface Worker {
+  name: string;
+  consumer: BusConsumer;
+  stop(): Promise<void>;
+}
+
+interface Common {
+  config: Config;
+  bus: Bus;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+/** Runs a consumer group with a handler, publishing its lag, until stopped. */
+function runGroup(c: Common, group: string, topic: string, handler: BatchHandler, extra: { timers?: NodeJS.Timeout[]; onStop?: () => Promise<void> } = {}): Worker {
+  const consumer = c.bus.consumer({ group, topic, fromBeginning: true, maxBatchSize: 5000 });
+  const log = c.logger.child({ worker: group });
+  const running = consumer.run(handler, (err) => log.error({ err }, 'batch failed; it will be delivered again'));
+  const lagTimer = setInterval(() => {
+    consumer.lag().then((lag) => c.metrics.lag.set({ group }, lag), (err: unknown) => log.warn({ err }, 'lag unavailable'));
+  }, 5000).unref();
+  log.info({ topic }, 'consumer started');
+  return {
+    name: group,
+    consumer,
+    stop: async () => {
+      clearInterval(lagTimer);
+      for (const t of extra.timers ?? []) clearInterval(t);
+      await consumer.stop();
+      await running;
+      await extra.onStop?.();
+      log.info('consumer stopped');
+    },
+  };
+}
+
+/** Real-time path: events.raw → live store (and events.dlq). */
+export async function startRealtimeWorker(c: Common & { store: LiveStore }): Promise<Worker> {
+  const seen = new SeenIds(c.config.dedupWindowMs);
+  const now = Date.now();
+  seen.add(await c.store.recentEventIds(now - c.config.dedupWindowMs), now);
+  const handler = createRealtimeHandler({ bus: c.bus, store: c.store, validator: createEventValidator(), seen, metrics: c.metrics, logger: c.logger });
+  const retention = setInterval(() => {
+    c.store.deleteOlderThan(Date.now() - c.config.liveRetentionMs).catch((err: unknown) => c.logger.warn({ err }, 'live retention failed'));
+  }, 3_600_000).unref();
+  return runGroup(c, 'realtime', TOPICS.raw, handler, { timers: [retention] });
+}
+
+/** Offline path: events.raw → Parquet lake. */
+export async function startLakeWorker(c: Common & { lakeRoot: string }): Promise<Worker> {
+  const writer = await LakeWriter.open({
+    root: c.lakeRoot,
+    rollRows: c.config.lakeRollRows,
+    rollMs: c.config.lakeRollMs,
+    onFile: (file, rows) => {
+      c.metrics.lakeFiles.inc();
+      c.metrics.eventsOut.inc({ stage: 'lake', outcome: 'written' }, rows);
+      c.logger.info({ file, rows }, 'lake file written');
+    },
+  });
+  const ticker = setInterval(() => {
+    writer.tick().catch((err: unknown) => c.logger.error({ err }, 'lake roll failed'));
+  }, Math.min(5000, c.config.lakeRollMs)).unref();
+  return runGroup(c, 'lake', TOPICS.raw, createLakeHandler(writer, c.metrics), { timers: [ticker], onStop: () => writer.close() });
+}
+
+/** Keeps the DLQ queryable: events.dlq → the live store's dlq table. */
+export function startDlqWorker(c: Common & { store: LiveStore }): Worker {
+  return runGroup(c, 'dlq-store', TOPICS.dlq, createDlqSinkHandler(c.store));
+}
