@@ -14,27 +14,38 @@ export interface LakeWriterOptions {
   onFile?: (file: string, rows: number) => void;
 }
 
-/** Typed columns extracted from the raw JSON at roll time, in DuckDB's C++ rather than in JS. */
-const COLUMNS = `
-  json_extract_string(payload, '$.event_id') AS event_id,
-  json_extract_string(payload, '$.event_type') AS event_type,
-  TRY_CAST(json_extract(payload, '$.schema_version') AS INTEGER) AS schema_version,
-  timezone('UTC', TRY_CAST(json_extract_string(payload, '$.occurred_at') AS TIMESTAMPTZ))::TIMESTAMP_MS AS occurred_at,
-  received_at,
-  json_extract_string(payload, '$.user_id') AS user_id,
-  json_extract_string(payload, '$.anonymous_id') AS anonymous_id,
-  json_extract_string(payload, '$.session_id') AS session_id,
-  json_extract_string(payload, '$.properties.product_id') AS product_id,
-  json_extract_string(payload, '$.properties.category') AS category,
-  TRY_CAST(json_extract(payload, '$.properties.price') AS DOUBLE) AS price,
-  json_extract_string(payload, '$.properties.currency') AS currency,
-  TRY_CAST(json_extract(payload, '$.properties.quantity') AS INTEGER) AS quantity,
-  json_extract_string(payload, '$.properties.order_id') AS order_id,
-  TRY_CAST(json_extract(payload, '$.properties.revenue') AS DOUBLE) AS revenue,
-  json_extract_string(payload, '$.properties.query') AS search_query,
-  payload,
-  bus_partition,
-  bus_offset`;
+/**
+ * Typed columns extracted from the raw JSON at roll time, in DuckDB's C++ rather than in JS.
+ * One json_extract over a list of paths parses each payload once (17 single extractions
+ * parsed it 17 times: ~25% slower, measured in bench/parquet.bench.ts).
+ */
+const FIELDS: [name: string, path: string, type: string][] = [
+  ['event_id', '$.event_id', 'VARCHAR'],
+  ['event_type', '$.event_type', 'VARCHAR'],
+  ['schema_version', '$.schema_version', 'INTEGER'],
+  ['occurred_at', '$.occurred_at', 'TIMESTAMPTZ'],
+  ['user_id', '$.user_id', 'VARCHAR'],
+  ['anonymous_id', '$.anonymous_id', 'VARCHAR'],
+  ['session_id', '$.session_id', 'VARCHAR'],
+  ['product_id', '$.properties.product_id', 'VARCHAR'],
+  ['category', '$.properties.category', 'VARCHAR'],
+  ['price', '$.properties.price', 'DOUBLE'],
+  ['currency', '$.properties.currency', 'VARCHAR'],
+  ['quantity', '$.properties.quantity', 'INTEGER'],
+  ['order_id', '$.properties.order_id', 'VARCHAR'],
+  ['revenue', '$.properties.revenue', 'DOUBLE'],
+  ['search_query', '$.properties.query', 'VARCHAR'],
+];
+
+const EXTRACT = `SELECT ${FIELDS.map(([name, , type], i) =>
+  type === 'TIMESTAMPTZ'
+    ? `timezone('UTC', TRY_CAST(j[${i + 1}] AS TIMESTAMPTZ))::TIMESTAMP_MS AS ${name}`
+    : type === 'VARCHAR' ? `j[${i + 1}] AS ${name}` : `TRY_CAST(j[${i + 1}] AS ${type}) AS ${name}`,
+).join(', ')}, received_at, payload, bus_partition, bus_offset
+FROM (SELECT json_extract_string(payload, [${FIELDS.map(([, p]) => `'${p}'`).join(', ')}]) AS j, * FROM buf)`;
+
+/** Column order of a lake file (and of the datamart's staging table). */
+export const LAKE_COLUMNS = [...FIELDS.map(([n]) => n).slice(0, 4), 'received_at', ...FIELDS.map(([n]) => n).slice(4), 'payload', 'bus_partition', 'bus_offset'];
 
 interface Pending {
   first: number;
@@ -66,7 +77,7 @@ export class LakeWriter {
   ) {}
 
   static async open(opts: LakeWriterOptions): Promise<LakeWriter> {
-    const db = await DuckDb.open(':memory:', { threads: '1' });
+    const db = await DuckDb.open(':memory:');
     await db.run('CREATE TABLE buf (payload VARCHAR, received_at TIMESTAMP_MS, bus_partition INTEGER, bus_offset BIGINT)');
     fs.mkdirSync(path.join(opts.root, 'raw'), { recursive: true });
     return new LakeWriter(db, opts, Coverage.scan(opts.root));
@@ -139,10 +150,10 @@ export class LakeWriter {
     this.appender?.closeSync();
     this.appender = undefined;
     const written: string[] = [];
-    await this.db.run(`CREATE OR REPLACE TEMP TABLE roll AS SELECT ${COLUMNS},
+    await this.db.run(`CREATE OR REPLACE TEMP TABLE roll AS SELECT ${LAKE_COLUMNS.join(', ')},
       strftime(coalesce(occurred_at, received_at), '%Y-%m-%d') AS event_date,
       strftime(coalesce(occurred_at, received_at), '%H') AS hour
-      FROM buf`);
+      FROM (${EXTRACT})`);
     const groups = await this.db.all<{ event_date: string; hour: string; bus_partition: number; n: bigint }>(
       'SELECT event_date, hour, bus_partition, count(*) AS n FROM roll GROUP BY ALL ORDER BY ALL',
     );
