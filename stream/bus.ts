@@ -51,6 +51,11 @@ export interface BusConsumer {
    */
   run(handler: BatchHandler, onError?: (err: unknown) => void): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * Commits next-offsets outside a handler call, for partitions this member owns: a sink that
+   * flushes on a timer (the lake writer) commits what it made durable while no batch arrives.
+   */
+  commit(offsets: Record<number, number>): Promise<void>;
   /** Messages between this group's committed offsets and the end of the log. */
   lag(): Promise<number>;
 }

@@ -24,7 +24,7 @@ interface Common {
 }
 
 /** Runs a consumer group with a handler, publishing its lag, until stopped. */
-function runGroup(c: Common, group: string, topic: string, handler: BatchHandler, extra: { timers?: NodeJS.Timeout[]; onStop?: () => Promise<void> } = {}): Worker {
+function runGroup(c: Common, group: string, topic: string, handler: BatchHandler, extra: { timers?: NodeJS.Timeout[]; beforeStop?: () => Promise<void>; onStop?: () => Promise<void> } = {}): Worker {
   const consumer = c.bus.consumer({ group, topic, fromBeginning: true, maxBatchSize: 5000 });
   const log = c.logger.child({ worker: group });
   const running = consumer.run(handler, (err) => log.error({ err }, 'batch failed; it will be delivered again'));
@@ -38,6 +38,7 @@ function runGroup(c: Common, group: string, topic: string, handler: BatchHandler
     stop: async () => {
       clearInterval(lagTimer);
       for (const t of extra.timers ?? []) clearInterval(t);
+      await extra.beforeStop?.();
       await consumer.stop();
       await running;
       await extra.onStop?.();
@@ -70,10 +71,24 @@ export async function startLakeWorker(c: Common & { lakeRoot: string }): Promise
       c.logger.info({ file, rows }, 'lake file written');
     },
   });
+  let worker: Worker | undefined;
+  // Rolls by age while no batch arrives, then commits what the new files made durable.
   const ticker = setInterval(() => {
-    writer.tick().catch((err: unknown) => c.logger.error({ err }, 'lake roll failed'));
-  }, Math.min(5000, c.config.lakeRollMs)).unref();
-  return runGroup(c, 'lake', TOPICS.raw, createLakeHandler(writer, c.metrics), { timers: [ticker], onStop: () => writer.close() });
+    writer.tick()
+      .then((files) => (files.length > 0 ? worker?.consumer.commit(writer.committable()) : undefined))
+      .catch((err: unknown) => c.logger.error({ err }, 'lake roll failed'));
+  }, Math.min(1000, c.config.lakeRollMs)).unref();
+  worker = runGroup(c, 'lake', TOPICS.raw, createLakeHandler(writer, c.metrics), {
+    timers: [ticker],
+    // Flush and commit while still a member; whatever arrives after is flushed by close() and
+    // skipped as already covered when the group resumes.
+    beforeStop: async () => {
+      await writer.roll();
+      await worker?.consumer.commit(writer.committable());
+    },
+    onStop: () => writer.close(),
+  });
+  return worker;
 }
 
 /** Keeps the DLQ queryable: events.dlq → the live store's dlq table. */

@@ -132,6 +132,25 @@ export function runBusContract(name: string, make: () => Promise<Bus>): void {
       expect(again.map((m) => m.offset)).toEqual(Array.from({ length: 15 }, (_, i) => i + 5));
     });
 
+    it('commits out of band, between batches, for the partitions a member owns', async () => {
+      const t = topic();
+      const g = group();
+      await bus.ensureTopic({ name: t, partitions: 1 });
+      await bus.produce(t, messages(10, 1));
+      const consumer = bus.consumer({ group: g, topic: t, fromBeginning: true });
+      let seen = 0;
+      const run = consumer.run(async (b) => {
+        seen += b.messages.length;
+        return { commit: {} };
+      });
+      while (seen < 10) await new Promise((r) => setTimeout(r, 20));
+      expect(await consumer.lag()).toBe(10);
+      await consumer.commit({ 0: 10 });
+      expect(await consumer.lag()).toBe(0);
+      await consumer.stop();
+      await run;
+    });
+
     it('splits partitions between members of one group, each message once', async () => {
       const t = topic();
       const g = group();

@@ -108,6 +108,9 @@ export class LakeWriter {
 
   private async append(messages: BusMessage[], now: number): Promise<void> {
     for (const m of messages) {
+      const buffered = this.pending.get(m.partition);
+      // Kafka redelivers an uncommitted tail after any rebalance: it is already in the buffer.
+      if (buffered && m.offset >= buffered.first && m.offset <= buffered.last) continue;
       if (this.coverage.covers(m.partition, m.offset)) {
         if (!this.pending.has(m.partition)) this.durable.set(m.partition, m.offset + 1);
         continue;

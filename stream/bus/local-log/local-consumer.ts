@@ -75,6 +75,15 @@ export class LocalConsumer implements BusConsumer {
     await this.done;
   }
 
+  async commit(offsets: Record<number, number>): Promise<void> {
+    const state = registry.get(this.bus)?.get(this.opts.group);
+    if (!state || !state.members.includes(this)) return;
+    const partitions = this.bus.partitionCount(this.opts.topic);
+    const mine = new Set(state.assignment(this, partitions));
+    const owned = new Map(Object.entries(offsets).map(([p, o]) => [Number(p), o] as const).filter(([p, o]) => mine.has(p) && o > (state.committed[p] ?? 0)));
+    if (owned.size > 0) state.commit(owned);
+  }
+
   async lag(): Promise<number> {
     const ends = await this.bus.endOffsets(this.opts.topic);
     const committed = registry.get(this.bus)?.get(this.opts.group)?.committed ?? this.bus.groups.read(this.opts.group, this.opts.topic);
