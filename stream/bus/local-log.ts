@@ -95,7 +95,7 @@ export class LocalLogBus implements Bus {
       else if ('timestamp' in to) offsets[p] = this.offsetForTimestamp(topic, p, to.timestamp);
       else offsets[p] = to.offset === 'latest' ? end : 0;
     });
-    this.groups.write(group, topic, offsets, this.opts.fsync ?? true);
+    await this.groups.write(group, topic, offsets);
   }
 
   async endOffsets(topic: string): Promise<number[]> {
@@ -123,6 +123,7 @@ export class LocalLogBus implements Bus {
     if (this.closed) return;
     this.closed = true;
     if (this.retentionTimer) clearInterval(this.retentionTimer);
+    await this.groups.flush();
     for (const writers of this.writers.values()) for (const w of writers) w.close();
     this.writers.clear();
     this.releaseLock();

@@ -18,7 +18,11 @@ export function kafkaLogging(logger: Logger | undefined): { logLevel: logLevel; 
       // within seconds) and retires the producer after any failure; kafkajs warns at creation.
       if (message.startsWith('Limiting retries for the idempotent producer')) return;
       const obj = { namespace: entry.namespace, ...fields };
-      switch (entry.level) {
+      let level = entry.level;
+      // kafkajs logs every protocol error response at ERROR (a rebalance, an existing topic on
+      // create, ...), though its caller handles it or it reaches the bus caller as an error.
+      if (level === logLevel.ERROR && entry.namespace === 'Connection') level = message.startsWith('Response ') ? logLevel.INFO : logLevel.WARN;
+      switch (level) {
         case logLevel.ERROR:
           log.error(obj, message);
           break;

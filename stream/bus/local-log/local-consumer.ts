@@ -44,9 +44,9 @@ class GroupState {
     }
   }
 
-  commit(offsets: Map<number, number>): void {
+  commit(offsets: Map<number, number>): Promise<void> {
     for (const [p, next] of offsets) this.committed[p] = next;
-    this.bus.groups.write(this.group, this.topic, this.committed, this.bus.opts.fsync ?? true);
+    return this.bus.groups.write(this.group, this.topic, this.committed);
   }
 
   close(): void {
@@ -81,7 +81,7 @@ export class LocalConsumer implements BusConsumer {
     const partitions = this.bus.partitionCount(this.opts.topic);
     const mine = new Set(state.assignment(this, partitions));
     const owned = new Map(Object.entries(offsets).map(([p, o]) => [Number(p), o] as const).filter(([p, o]) => mine.has(p) && o > (state.committed[p] ?? 0)));
-    if (owned.size > 0) state.commit(owned);
+    if (owned.size > 0) await state.commit(owned);
   }
 
   async lag(): Promise<number> {
@@ -110,8 +110,8 @@ export class LocalConsumer implements BusConsumer {
         for (const p of touched.keys()) state.inFlight.add(p);
         try {
           const outcome = await handler({ messages });
-          if (outcome) state.commit(new Map(Object.entries(outcome.commit).map(([p, o]) => [Number(p), o])));
-          else state.commit(touched);
+          if (outcome) await state.commit(new Map(Object.entries(outcome.commit).map(([p, o]) => [Number(p), o])));
+          else await state.commit(touched);
           failures = 0;
         } catch (err) {
           onError(err);

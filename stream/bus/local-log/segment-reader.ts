@@ -15,7 +15,9 @@ export function listSegmentBases(dir: string): number[] {
   return names.filter((n) => /^\d{20}\.log$/.test(n)).map((n) => Number(n.slice(0, 20))).sort((a, b) => a - b);
 }
 
-const CHUNK = 1 << 20;
+/** Reads start small (a tail of new records) and grow while they come back full (a backlog). */
+const MIN_CHUNK = 64 << 10;
+const MAX_CHUNK = 4 << 20;
 
 /**
  * Reads a partition's records forward from an offset, crossing segment files. It reads
@@ -28,6 +30,7 @@ export class PartitionReader {
   private pos = 0;
   private buf: Buffer = Buffer.alloc(0);
   private bufStart = 0;
+  private chunk = MIN_CHUNK;
   /** Offset of the next record this reader returns. */
   next: number;
   /** Set when a segment had a corrupt record: the reader stops there instead of guessing. */
@@ -75,11 +78,12 @@ export class PartitionReader {
 
   /** Reads more of the current file; false at its end. */
   private refill(need: number): boolean {
-    const size = Math.max(CHUNK, need);
-    const fresh = Buffer.allocUnsafe(size);
     const carried = this.buf.length - (this.pos - this.bufStart);
+    const size = Math.max(this.chunk, need, carried + MIN_CHUNK);
+    const fresh = Buffer.allocUnsafe(size);
     this.buf.copy(fresh, 0, this.pos - this.bufStart);
     const n = fs.readSync(this.fd, fresh, carried, size - carried, this.pos + carried);
+    this.chunk = carried + n === size ? Math.min(MAX_CHUNK, this.chunk * 2) : MIN_CHUNK;
     // A fresh buffer per refill: records handed out earlier keep pointing at valid memory.
     this.buf = fresh.subarray(0, carried + n);
     this.bufStart = this.pos;
