@@ -1,0 +1,30 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { configTable } from '../scripts/config-table';
+import { loadConfig } from './config';
+
+describe('config', () => {
+  it('has sensible embedded defaults and is frozen', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ bus: 'local', liveStore: 'duckdb', ingestPort: 8080, apiPort: 8081, busFsync: true, lakeRollMs: 30_000 });
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it.each([
+    [{ DISTRIBUTARY_INGEST_PORT: 'eighty' }, /DISTRIBUTARY_INGEST_PORT="eighty" is invalid: .*number/],
+    [{ DISTRIBUTARY_BUS: 'rabbit' }, /DISTRIBUTARY_BUS="rabbit" is invalid: .*"local"\|"kafka"/],
+    [{ DISTRIBUTARY_PARTITIONS: '0' }, /DISTRIBUTARY_PARTITIONS="0" is invalid: .*>=1/],
+    [{ CLICKHOUSE_URL: 'not a url' }, /CLICKHOUSE_URL="not a url" is invalid/],
+    [{ CLICKHOUSE_DATABASE: 'x; DROP' }, /CLICKHOUSE_DATABASE="x; DROP" is invalid/],
+    [{ DISTRIBUTARY_WRITE_KEYS: 'short' }, /DISTRIBUTARY_WRITE_KEYS has a key of 5 characters: each key needs at least 16/],
+    [{ DISTRIBUTARY_BUS_FSYNC: 'yes' }, /DISTRIBUTARY_BUS_FSYNC="yes" is invalid/],
+    [{ DISTRIBUTARY_DATADIR: '/tmp' }, /DISTRIBUTARY_DATADIR is not a known setting/],
+  ])('fails start-up on %j naming the variable, value and rule', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('is documented in the README, generated from the same declarations', () => {
+    const readme = fs.readFileSync(path.resolve(__dirname, '../README.md'), 'utf8');
+    expect(readme).toContain(configTable());
+  });
+});
