@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Config } from '../lib/config';
 import { ConfigError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
-import { TOPICS, type Bus } from '../stream/bus';
+import { topicNames, type Bus } from '../stream/bus';
 import { LocalLogBus } from '../stream/bus/local-log';
 import type { LiveStore } from '../warehouse/live-store';
 import { DuckDbLiveStore } from '../warehouse/live-store/duckdb-live-store';
@@ -27,7 +27,7 @@ export async function openBus(c: Config, logger: Logger, opts: { readOnly?: bool
     bus = new LocalLogBus({ dir: paths(c).bus, fsync: c.busFsync, segmentBytes: c.busSegmentBytes, retentionMs: c.busRetentionMs, readOnly: opts.readOnly });
   }
   if (!opts.readOnly) {
-    for (const name of Object.values(TOPICS)) await bus.ensureTopic({ name, partitions: c.partitions });
+    for (const name of Object.values(topicNames(c.topicPrefix))) await bus.ensureTopic({ name, partitions: c.partitions });
   }
   return bus;
 }

@@ -1,4 +1,5 @@
 import { createEventValidator } from '../contract/validate';
+import { topicNames } from '../stream/bus';
 import { createApiApp } from '../api/app';
 import { scheduleLoads } from '../batch/schedule';
 import { createIngestApp } from '../ingest/app';
@@ -29,7 +30,7 @@ export async function startAll(config: Config, logger: Logger, opts: { print?: (
   const workers = [await startRealtimeWorker({ ...common, store }), await startLakeWorker({ ...common, lakeRoot: p.lake }), startDlqWorker({ ...common, store })];
   const loads = scheduleLoads({ cronExpression: config.batchCron, lakeRoot: p.lake, mart, logger, metrics });
 
-  const ingest = await listen(createIngestApp({ bus, validator: createEventValidator(), writeKeys: keys, metrics, logger }), config.ingestPort, config.host);
+  const ingest = await listen(createIngestApp({ bus, topics: topicNames(config.topicPrefix), validator: createEventValidator(), writeKeys: keys, metrics, logger }), config.ingestPort, config.host);
   const readiness = async () => {
     const problems: string[] = [];
     for (const w of workers) {

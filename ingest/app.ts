@@ -5,7 +5,7 @@ import { BusUnavailableError, HttpError } from '../lib/errors';
 import { errorMiddleware } from '../lib/http-errors';
 import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
-import { TOPICS, type Bus, type OutgoingMessage } from '../stream/bus';
+import { TOPICS, type Bus, type OutgoingMessage, type Topics } from '../stream/bus';
 import { eventIdOf, toDlqMessage } from '../stream/dlq';
 
 export const MAX_BATCH_EVENTS = 1000;
@@ -17,6 +17,7 @@ export interface IngestDeps {
   writeKeys: string[];
   metrics: Metrics;
   logger: Logger;
+  topics?: Topics;
   now?: () => number;
 }
 
@@ -35,6 +36,7 @@ export function createIngestApp(deps: IngestDeps) {
   const app = express();
   app.disable('x-powered-by');
   const now = deps.now ?? Date.now;
+  const topics = deps.topics ?? TOPICS;
   const keys = deps.writeKeys.map((k) => Buffer.from(k));
   app.use((req, res, next) => {
     res.on('finish', () => deps.metrics.httpRequests.inc({ server: 'ingest', status: String(res.statusCode) }));
@@ -64,7 +66,7 @@ export function createIngestApp(deps: IngestDeps) {
       deps.metrics.dlq.inc({ stage: 'ingest', reason: v.reason });
     });
     try {
-      await Promise.all([deps.bus.produce(TOPICS.raw, accepted), deps.bus.produce(TOPICS.dlq, dlqOut)]);
+      await Promise.all([deps.bus.produce(topics.raw, accepted), deps.bus.produce(topics.dlq, dlqOut)]);
     } catch (err) {
       deps.logger.warn({ err }, 'bus append failed: answering 503');
       throw err instanceof BusUnavailableError ? err : new BusUnavailableError('bus append failed', { cause: err });

@@ -1,5 +1,6 @@
 import { openBus, writeKeys } from '../cli/adapters';
 import { createEventValidator } from '../contract/validate';
+import { topicNames } from '../stream/bus';
 import type { Config } from '../lib/config';
 import { listen } from '../lib/http-server';
 import type { Logger } from '../lib/logger';
@@ -10,7 +11,7 @@ import { createIngestApp } from './app';
 export async function runIngest(config: Config, logger: Logger) {
   const metrics = createMetrics();
   const bus = await openBus(config, logger);
-  const app = createIngestApp({ bus, validator: createEventValidator(), writeKeys: writeKeys(config, false), metrics, logger });
+  const app = createIngestApp({ bus, topics: topicNames(config.topicPrefix), validator: createEventValidator(), writeKeys: writeKeys(config, false), metrics, logger });
   // Ingest has no API server of its own: its metrics are served beside the endpoint.
   app.get('/metrics', async (_req, res) => void res.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   const server = await listen(app, config.ingestPort, config.host);

@@ -29,6 +29,7 @@ const spec = {
   DISTRIBUTARY_LAKE_ROLL_SECONDS: { schema: int(1), default: '30', doc: '…or when its oldest buffered row is this old.' },
   DISTRIBUTARY_BATCH_CRON: { schema: z.string().min(1), default: '*/30 * * * * *', doc: 'node-cron schedule of the datamart load in `start` mode.' },
   DISTRIBUTARY_GENERATOR_RATE: { schema: z.coerce.number().min(0).max(1_000_000), default: '20', doc: 'Events/s of the demo generator in `start` mode (0 disables it).' },
+  DISTRIBUTARY_TOPIC_PREFIX: { schema: z.string().regex(/^[A-Za-z0-9._-]{0,100}$/), default: '', doc: 'Prefix of topic and consumer-group names, so several deployments can share one Kafka cluster.' },
   KAFKA_BROKERS: { schema: z.string(), default: '127.0.0.1:19092', doc: 'Kafka bootstrap servers, comma-separated (bus=kafka).' },
   CLICKHOUSE_URL: { schema: z.string().url(), default: 'http://127.0.0.1:18123', doc: 'ClickHouse HTTP endpoint (live store=clickhouse).' },
   CLICKHOUSE_DATABASE: { schema: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), default: 'distributary', doc: 'ClickHouse database for the live store.' },
@@ -56,6 +57,7 @@ export interface Config {
   lakeRollMs: number;
   batchCron: string;
   generatorRate: number;
+  topicPrefix: string;
   kafkaBrokers: string[];
   clickhouseUrl: string;
   clickhouseDatabase: string;
@@ -95,6 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     lakeRollMs: r.DISTRIBUTARY_LAKE_ROLL_SECONDS * 1000,
     batchCron: r.DISTRIBUTARY_BATCH_CRON,
     generatorRate: r.DISTRIBUTARY_GENERATOR_RATE,
+    topicPrefix: r.DISTRIBUTARY_TOPIC_PREFIX,
     kafkaBrokers: r.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean),
     clickhouseUrl: r.CLICKHOUSE_URL,
     clickhouseDatabase: r.CLICKHOUSE_DATABASE,

@@ -79,11 +79,18 @@ export interface Bus {
   close(): Promise<void>;
 }
 
-export const TOPICS = {
-  raw: 'events.raw',
-  clean: 'events.clean',
-  dlq: 'events.dlq',
-} as const;
+export interface Topics {
+  raw: string;
+  clean: string;
+  dlq: string;
+}
+
+/** The platform's topic names; a prefix lets several deployments (or test runs) share a broker. */
+export function topicNames(prefix = ''): Topics {
+  return { raw: `${prefix}events.raw`, clean: `${prefix}events.clean`, dlq: `${prefix}events.dlq` };
+}
+
+export const TOPICS: Topics = topicNames();
 
 /** Stable partitioner shared by adapters that choose partitions themselves (murmur2-like spread, cheap). */
 export function partitionFor(key: string, partitions: number): number {

@@ -3,7 +3,7 @@ import type { EventValidator } from '../contract/validate';
 import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
 import type { DlqEntry, LiveEvent, LiveStore, Watermarks } from '../warehouse/live-store';
-import { TOPICS, type BatchHandler, type Bus, type OutgoingMessage } from './bus';
+import { TOPICS, type BatchHandler, type Bus, type OutgoingMessage, type Topics } from './bus';
 import { eventIdOf, toDlqMessage } from './dlq';
 import type { StepResult } from './step-result';
 import { cleanEvent } from './steps/clean-event.step';
@@ -21,6 +21,7 @@ export interface RealtimeDeps {
   metrics: Metrics;
   logger: Logger;
   clean?: (e: StorefrontEvent) => StepResult<{ event: StorefrontEvent; quality: Quality }>;
+  topics?: Topics;
   now?: () => number;
 }
 
@@ -35,6 +36,7 @@ export function createRealtimeHandler(deps: RealtimeDeps): BatchHandler {
   const dedup = createDedupStep(deps.seen);
   const clean = deps.clean ?? cleanEvent;
   const now = deps.now ?? Date.now;
+  const topics = deps.topics ?? TOPICS;
   const { metrics } = deps;
 
   return async (batch) => {
@@ -76,8 +78,8 @@ export function createRealtimeHandler(deps: RealtimeDeps): BatchHandler {
     }
 
     metrics.eventsIn.inc({ stage: 'realtime' }, batch.messages.length);
-    if (dlqOut.length > 0) await deps.bus.produce(TOPICS.dlq, dlqOut);
-    const { written } = await deps.store.write(batch.messages[0]?.topic ?? TOPICS.raw, rows, next);
+    if (dlqOut.length > 0) await deps.bus.produce(topics.dlq, dlqOut);
+    const { written } = await deps.store.write(batch.messages[0]?.topic ?? topics.raw, rows, next);
     deps.seen.add(inBatch, now());
     metrics.eventsOut.inc({ stage: 'realtime', outcome: 'stored' }, written);
     metrics.eventsOut.inc({ stage: 'realtime', outcome: 'dlq' }, dlqOut.length);

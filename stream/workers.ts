@@ -3,7 +3,7 @@ import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
 import type { LiveStore } from '../warehouse/live-store';
-import { TOPICS, type BatchHandler, type Bus, type BusConsumer } from './bus';
+import { topicNames, type BatchHandler, type Bus, type BusConsumer } from './bus';
 import { createDlqSinkHandler } from './dlq';
 import { createLakeHandler } from './lake.consumer';
 import { LakeWriter } from './lake/lake-writer';
@@ -24,7 +24,8 @@ interface Common {
 }
 
 /** Runs a consumer group with a handler, publishing its lag, until stopped. */
-function runGroup(c: Common, group: string, topic: string, handler: BatchHandler, extra: { timers?: NodeJS.Timeout[]; beforeStop?: () => Promise<void>; onStop?: () => Promise<void> } = {}): Worker {
+function runGroup(c: Common, name: string, topic: string, handler: BatchHandler, extra: { timers?: NodeJS.Timeout[]; beforeStop?: () => Promise<void>; onStop?: () => Promise<void> } = {}): Worker {
+  const group = `${c.config.topicPrefix}${name}`;
   const consumer = c.bus.consumer({ group, topic, fromBeginning: true, maxBatchSize: 5000 });
   const log = c.logger.child({ worker: group });
   const running = consumer.run(handler, (err) => log.error({ err }, 'batch failed; it will be delivered again'));
@@ -52,11 +53,11 @@ export async function startRealtimeWorker(c: Common & { store: LiveStore }): Pro
   const seen = new SeenIds(c.config.dedupWindowMs);
   const now = Date.now();
   seen.add(await c.store.recentEventIds(now - c.config.dedupWindowMs), now);
-  const handler = createRealtimeHandler({ bus: c.bus, store: c.store, validator: createEventValidator(), seen, metrics: c.metrics, logger: c.logger });
+  const handler = createRealtimeHandler({ bus: c.bus, store: c.store, validator: createEventValidator(), seen, metrics: c.metrics, logger: c.logger, topics: topicNames(c.config.topicPrefix) });
   const retention = setInterval(() => {
     c.store.deleteOlderThan(Date.now() - c.config.liveRetentionMs).catch((err: unknown) => c.logger.warn({ err }, 'live retention failed'));
   }, 3_600_000).unref();
-  return runGroup(c, 'realtime', TOPICS.raw, handler, { timers: [retention] });
+  return runGroup(c, 'realtime', topicNames(c.config.topicPrefix).raw, handler, { timers: [retention] });
 }
 
 /** Offline path: events.raw → Parquet lake. */
@@ -78,7 +79,7 @@ export async function startLakeWorker(c: Common & { lakeRoot: string }): Promise
       .then((files) => (files.length > 0 ? worker?.consumer.commit(writer.committable()) : undefined))
       .catch((err: unknown) => c.logger.error({ err }, 'lake roll failed'));
   }, Math.min(1000, c.config.lakeRollMs)).unref();
-  worker = runGroup(c, 'lake', TOPICS.raw, createLakeHandler(writer, c.metrics), {
+  worker = runGroup(c, 'lake', topicNames(c.config.topicPrefix).raw, createLakeHandler(writer, c.metrics), {
     timers: [ticker],
     // Flush and commit while still a member; whatever arrives after is flushed by close() and
     // skipped as already covered when the group resumes.
@@ -93,5 +94,5 @@ export async function startLakeWorker(c: Common & { lakeRoot: string }): Promise
 
 /** Keeps the DLQ queryable: events.dlq → the live store's dlq table. */
 export function startDlqWorker(c: Common & { store: LiveStore }): Worker {
-  return runGroup(c, 'dlq-store', TOPICS.dlq, createDlqSinkHandler(c.store));
+  return runGroup(c, 'dlq-store', topicNames(c.config.topicPrefix).dlq, createDlqSinkHandler(c.store));
 }
