@@ -17,6 +17,21 @@ export interface Dialect {
   /** Start of the minute, epoch ms. */
   minuteMs(msExpr: string): string;
   int(expr: string): string;
+  /** Number of rows. */
+  count(): string;
+  /** Largest value, NULL when there is none (also over no rows at all). */
+  maxOrNull(expr: string): string;
+  /**
+   * Optional: the engine keeps the KPI rollup pre-aggregated. kpiByMinuteSql / kpiTotalsSql then
+   * return this SQL instead, which must yield the same columns and numbers.
+   */
+  readonly kpiRollup?: KpiRollupSql;
+}
+
+/** SQL over an engine's pre-aggregated KPI rollup (see warehouse/live-store/clickhouse-rollups.ts). */
+export interface KpiRollupSql {
+  byMinute(from: number, to: number): string;
+  totals(from: number, to: number): string;
 }
 
 export const duckdbDialect: Dialect = {
@@ -28,6 +43,8 @@ export const duckdbDialect: Dialect = {
   uniqIf: (e, c) => `count(DISTINCT ${e}) FILTER (WHERE ${c})`,
   minuteMs: (ms) => `((${ms}) // 60000) * 60000`,
   int: (e) => `CAST(${e} AS BIGINT)`,
+  count: () => 'count(*)',
+  maxOrNull: (e) => `max(${e})`,
 };
 
 export const clickhouseDialect: Dialect = {
@@ -39,12 +56,19 @@ export const clickhouseDialect: Dialect = {
   uniqIf: (e, c) => `uniqExactIf(${e}, ${c})`,
   minuteMs: (ms) => `intDiv(${ms}, 60000) * 60000`,
   int: (e) => `toInt64(${e})`,
+  count: () => 'count(*)',
+  // ClickHouse answers max() over no rows with the type's default (0), not NULL.
+  maxOrNull: (e) => `max(toNullable(${e}))`,
 };
 
 export const KPI_EVENT_TYPES = ['page_view', 'product_view', 'search', 'add_to_cart', 'remove_from_cart', 'begin_checkout', 'purchase'] as const;
 
-/** One measure of the KPI rollup: the same list feeds the per-minute query and the totals. */
-interface Measure {
+/**
+ * One measure of a rollup: the same list feeds the per-minute query and the totals. A measure is
+ * one aggregate call made through the Dialect, so that engines can also compile it to a
+ * pre-aggregated rollup (ClickHouse: -State/-Merge, warehouse/live-store/clickhouse-rollups.ts).
+ */
+export interface Measure {
   name: string;
   sql: (d: Dialect) => string;
 }
@@ -52,7 +76,7 @@ interface Measure {
 const is = (d: Dialect, type: string) => `event_type = ${d.str(type)}`;
 
 export const KPI_MEASURES: Measure[] = [
-  { name: 'events', sql: () => 'count(*)' },
+  { name: 'events', sql: (d) => d.count() },
   ...KPI_EVENT_TYPES.map((t) => ({ name: `n_${t}`, sql: (d: Dialect) => d.countIf(is(d, t)) })),
   { name: 'active_users', sql: (d) => d.uniq('user_key') },
   { name: 'active_sessions', sql: (d) => d.uniq('session_id') },
@@ -66,22 +90,32 @@ export const KPI_MEASURES: Measure[] = [
 const inWindow = (d: Dialect, from: number, to: number) => `${d.occurredMs} > ${sqlNumber(from)} AND ${d.occurredMs} <= ${sqlNumber(to)}`;
 
 export function kpiByMinuteSql(d: Dialect, from: number, to: number): string {
+  if (d.kpiRollup) return d.kpiRollup.byMinute(from, to);
   const measures = KPI_MEASURES.map((m) => `${m.sql(d)} AS ${m.name}`).join(',\n  ');
   return `SELECT ${d.minuteMs(d.occurredMs)} AS minute_ms,\n  ${measures}\nFROM events\nWHERE ${inWindow(d, from, to)}\nGROUP BY minute_ms\nORDER BY minute_ms`;
 }
 
 export function kpiTotalsSql(d: Dialect, from: number, to: number): string {
+  if (d.kpiRollup) return d.kpiRollup.totals(from, to);
   const measures = KPI_MEASURES.map((m) => `${m.sql(d)} AS ${m.name}`).join(',\n  ');
   return `SELECT ${measures}\nFROM events\nWHERE ${inWindow(d, from, to)}`;
 }
 
+/** Trending per product, declared once: trendingSql and the ClickHouse rollup both compile it. */
+export const TRENDING_MEASURES: Measure[] = [
+  { name: 'category', sql: (d) => d.maxOrNull('category') },
+  { name: 'views', sql: (d) => d.countIf(is(d, 'product_view')) },
+  { name: 'carts', sql: (d) => d.countIf(is(d, 'add_to_cart')) },
+  { name: 'purchases', sql: (d) => d.countIf(is(d, 'purchase')) },
+];
+
 /** Views weigh 1, cart adds 3: what shoppers are moving towards buying right now. */
+export const trendingScore = (views: string, carts: string) => `${views} + 3 * ${carts}`;
+
 export function trendingSql(d: Dialect, from: number, to: number, limit: number): string {
-  return `SELECT product_id, max(category) AS category,
-  ${d.countIf(is(d, 'product_view'))} AS views,
-  ${d.countIf(is(d, 'add_to_cart'))} AS carts,
-  ${d.countIf(is(d, 'purchase'))} AS purchases,
-  ${d.countIf(is(d, 'product_view'))} + 3 * ${d.countIf(is(d, 'add_to_cart'))} AS score
+  const m = Object.fromEntries(TRENDING_MEASURES.map((x) => [x.name, x.sql(d)]));
+  return `SELECT product_id, ${TRENDING_MEASURES.map((x) => `${m[x.name]} AS ${x.name}`).join(',\n  ')},
+  ${trendingScore(m.views, m.carts)} AS score
 FROM events
 WHERE product_id IS NOT NULL AND ${inWindow(d, from, to)}
 GROUP BY product_id
@@ -104,6 +138,14 @@ GROUP BY category ORDER BY at_ms DESC, category LIMIT ${sqlNumber(n)}`;
 }
 
 export const USER_WINDOWS = { '15m': 15 * 60_000, '1h': 3_600_000, '24h': 86_400_000 } as const;
+export const USER_COUNT_TYPES = ['product_view', 'add_to_cart', 'purchase', 'search'] as const;
+
+/** What userCountsSql counts, per user and minute, for engines that keep it pre-aggregated. */
+export const USER_MINUTE_MEASURES: Measure[] = [
+  { name: 'events', sql: (d) => d.count() },
+  ...USER_COUNT_TYPES.map((t) => ({ name: t, sql: (d: Dialect) => d.countIf(is(d, t)) })),
+  { name: 'last_seen_ms', sql: (d) => d.maxOrNull(d.occurredMs) },
+];
 
 export function userCountsSql(d: Dialect, userKey: string, asOf: number): string {
   const cols = Object.entries(USER_WINDOWS).flatMap(([label, ms]) => {
@@ -111,10 +153,10 @@ export function userCountsSql(d: Dialect, userKey: string, asOf: number): string
     const suffix = label.replace(/\W/g, '');
     return [
       `${d.countIf(w)} AS events_${suffix}`,
-      ...(['product_view', 'add_to_cart', 'purchase', 'search'] as const).map((t) => `${d.countIf(`${w} AND ${is(d, t)}`)} AS ${t}_${suffix}`),
+      ...USER_COUNT_TYPES.map((t) => `${d.countIf(`${w} AND ${is(d, t)}`)} AS ${t}_${suffix}`),
     ];
   });
-  return `SELECT ${cols.join(',\n  ')}, max(${d.occurredMs}) AS last_seen_ms
+  return `SELECT ${cols.join(',\n  ')}, ${d.maxOrNull(d.occurredMs)} AS last_seen_ms
 FROM events WHERE ${userFilter(d, userKey, asOf)} AND ${d.occurredMs} > ${sqlNumber(asOf - USER_WINDOWS['24h'] * 30)}`;
 }
 
@@ -124,11 +166,15 @@ FROM events WHERE ${userFilter(d, userKey, asOf)} AND ${is(d, 'purchase')}
 ORDER BY at_ms DESC, order_id LIMIT 1`;
 }
 
-/** Cart = adds minus removes since the user's last purchase (a purchase empties the cart). */
+/**
+ * Cart = adds minus removes since the user's last purchase (a purchase empties the cart). The sums
+ * are named apart from the columns: ClickHouse would read `quantity` in HAVING as the alias.
+ */
 export function cartSql(d: Dialect, userKey: string, asOf: number, lastPurchaseMs: number): string {
   const qty = `CASE WHEN ${is(d, 'add_to_cart')} THEN quantity ELSE -quantity END`;
-  return `SELECT product_id, sum(${qty}) AS quantity, max(CASE WHEN ${is(d, 'add_to_cart')} THEN price END) AS price
+  return `SELECT product_id, cart_quantity AS quantity, cart_price AS price FROM (
+SELECT product_id, sum(${qty}) AS cart_quantity, max(CASE WHEN ${is(d, 'add_to_cart')} THEN price END) AS cart_price
 FROM events WHERE ${userFilter(d, userKey, asOf)} AND ${d.occurredMs} > ${sqlNumber(lastPurchaseMs)}
   AND event_type IN (${d.str('add_to_cart')}, ${d.str('remove_from_cart')}) AND product_id IS NOT NULL
-GROUP BY product_id HAVING sum(${qty}) > 0 ORDER BY product_id`;
+GROUP BY product_id) AS cart WHERE cart_quantity > 0 ORDER BY product_id`;
 }
