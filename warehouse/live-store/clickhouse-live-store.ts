@@ -8,7 +8,7 @@ import { clickhouseString, sqlNumber } from '../../lib/sql-literal';
 import type { DlqEntry, KpiReport, LiveEvent, LiveStore, TrendingProduct, UserFeatures, Watermarks } from '../live-store';
 import { clickhouseDialect } from '../live-views';
 import { clickhouseRollupDialect, ROLLUP_TABLES, trendingRollupSql } from './clickhouse-rollups';
-import { buildKpiReport, buildUserFeatures, type ViewReader } from './view-results';
+import { buildKpiReport, buildUserFeatures, trendingProductFrom, type ViewReader } from './view-results';
 
 const MIGRATIONS = path.resolve(__dirname, '../../sql/clickhouse');
 
@@ -262,14 +262,7 @@ GROUP BY bus_partition`,
 
   async trending(windowMs: number, asOf: number, limit = 20): Promise<TrendingProduct[]> {
     const rows = await this.query<Record<string, unknown>>(trendingRollupSql(asOf - windowMs, asOf, limit));
-    return rows.map((r) => ({
-      product_id: String(r.product_id),
-      category: (r.category as string | null) ?? null,
-      views: Number(r.views),
-      carts: Number(r.carts),
-      purchases: Number(r.purchases),
-      score: Number(r.score),
-    }));
+    return rows.map(trendingProductFrom);
   }
 
   async dlq(limit: number, sinceMs = 0): Promise<DlqEntry[]> {

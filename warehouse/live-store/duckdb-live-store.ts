@@ -4,7 +4,7 @@ import { StoreError } from '../../lib/errors';
 import { DuckDb } from '../duckdb';
 import type { DlqEntry, KpiReport, LiveEvent, LiveStore, TrendingProduct, UserFeatures, Watermarks } from '../live-store';
 import { duckdbDialect as d, trendingSql } from '../live-views';
-import { buildKpiReport, buildUserFeatures, type ViewReader } from './view-results';
+import { buildKpiReport, buildUserFeatures, trendingProductFrom, type ViewReader } from './view-results';
 
 const MIGRATIONS = path.resolve(__dirname, '../../sql/duckdb/live');
 
@@ -129,14 +129,7 @@ export class DuckDbLiveStore implements LiveStore, ViewReader {
 
   async trending(windowMs: number, asOf: number, limit = 20): Promise<TrendingProduct[]> {
     const rows = await this.query<Record<string, unknown>>(trendingSql(d, asOf - windowMs, asOf, limit));
-    return rows.map((r) => ({
-      product_id: String(r.product_id),
-      category: (r.category as string | null) ?? null,
-      views: Number(r.views),
-      carts: Number(r.carts),
-      purchases: Number(r.purchases),
-      score: Number(r.score),
-    }));
+    return rows.map(trendingProductFrom);
   }
 
   async dlq(limit: number, sinceMs = 0): Promise<DlqEntry[]> {

@@ -1,4 +1,4 @@
-import type { KpiMinute, KpiReport, UserFeatures } from '../live-store';
+import type { KpiMinute, KpiReport, TrendingProduct, UserFeatures } from '../live-store';
 import {
   KPI_EVENT_TYPES, cartSql, kpiByMinuteSql, kpiTotalsSql, lastPurchaseSql, lastViewedCategoriesSql,
   lastViewedProductsSql, userCountsSql, USER_WINDOWS, type Dialect,
@@ -68,4 +68,9 @@ export async function buildUserFeatures(db: ViewReader, d: Dialect, userKey: str
     last_purchase: last ? { order_id: (last.order_id as string | null) ?? null, revenue: last.revenue === null ? null : n(last.revenue), currency: (last.currency as string | null) ?? null, at: iso(last.at_ms) } : null,
     last_seen_at: c.last_seen_ms === null || c.last_seen_ms === undefined ? null : iso(c.last_seen_ms),
   };
+}
+
+/** A trending row (any engine; ClickHouse returns counts as strings) as the API's product. */
+export function trendingProductFrom(r: Row): TrendingProduct {
+  return { product_id: String(r.product_id), category: (r.category as string | null) ?? null, views: n(r.views), carts: n(r.carts), purchases: n(r.purchases), score: n(r.score) };
 }
