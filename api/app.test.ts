@@ -48,10 +48,10 @@ describe('API', () => {
     const { app, metrics } = await setup();
     metrics.eventsIn.inc({ stage: 'ingest' }, 3);
     expect((await request(app).get('/healthz')).body).toEqual({ status: 'ok' });
-    expect((await request(app).get('/readyz')).body).toEqual({ status: 'ready', problems: [] });
     const m = await request(app).get('/metrics');
     expect(m.text).toContain('distributary_events_in_total{stage="ingest"} 3');
     expect(m.text).toMatch(/distributary_freshness_seconds\{store="duckdb"\} 59/);
+    expect((await request(app).get('/readyz')).body).toEqual({ status: 'ready', problems: [] });
     const doc = (await request(app).get('/openapi.json')).body;
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/events', '/v1/users/{id}/features', '/v1/live/kpis', '/v1/live/trending']));

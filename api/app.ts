@@ -50,11 +50,16 @@ export function createApiApp(deps: ApiDeps) {
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
 
+  /** Age of the newest stored event: how far behind real time the live views are. */
+  const refreshFreshness = async () => {
+    const f = await deps.store.freshness();
+    if (f.lastReceivedAt !== null) deps.metrics.freshness.set({ store: deps.store.kind }, Math.max(0, (now() - f.lastReceivedAt) / 1000));
+  };
+
   app.get('/readyz', async (_req, res) => {
     const problems: string[] = [];
     try {
-      const f = await deps.store.freshness();
-      if (f.lastReceivedAt !== null) deps.metrics.freshness.set({ store: deps.store.kind }, Math.max(0, (now() - f.lastReceivedAt) / 1000));
+      await refreshFreshness();
     } catch (err) {
       problems.push(`live store: ${(err as Error).message}`);
     }
@@ -63,6 +68,7 @@ export function createApiApp(deps: ApiDeps) {
   });
 
   app.get('/metrics', async (_req, res) => {
+    await refreshFreshness().catch((err: unknown) => deps.logger.warn({ err }, 'freshness unavailable'));
     res.set('Content-Type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 
