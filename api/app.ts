@@ -1,5 +1,4 @@
 import express from 'express';
-import path from 'node:path';
 import { HttpError } from '../lib/errors';
 import { errorMiddleware } from '../lib/http-errors';
 import type { Logger } from '../lib/logger';
@@ -7,6 +6,7 @@ import type { Metrics } from '../lib/metrics';
 import type { LiveStore } from '../warehouse/live-store';
 import { openApiDocument } from './openapi';
 import { parseAsOf, parseLimit, parseWindow } from './windows';
+import { assetPath } from '../lib/package-root';
 
 export interface ApiDeps {
   store: LiveStore;
@@ -73,7 +73,7 @@ export function createApiApp(deps: ApiDeps) {
   });
 
   app.get('/openapi.json', (_req, res) => void res.json(openApiDocument()));
-  app.use('/dashboards', express.static(path.resolve(__dirname, '../dashboards/live')));
+  app.use('/dashboards', express.static(assetPath('dashboards', 'live')));
 
   app.use((_req, _res, next) => next(new HttpError(404, 'not_found', 'no such route')));
   app.use(errorMiddleware(deps.logger));

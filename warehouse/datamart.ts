@@ -1,7 +1,7 @@
-import path from 'node:path';
 import { DuckDb } from './duckdb';
+import { assetPath } from '../lib/package-root';
 
-const MIGRATIONS = path.resolve(__dirname, '../sql/datamart');
+const MIGRATIONS = assetPath('sql', 'datamart');
 
 /** The analysts' datamart: a DuckDB file with staging → star schema → marts (sql/datamart). */
 export class Datamart {

@@ -1,6 +1,5 @@
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createHash, randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { StoreError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import { runMigrations } from '../../lib/migrations';
@@ -9,8 +8,9 @@ import type { DlqEntry, KpiReport, LiveEvent, LiveStore, TrendingProduct, UserFe
 import { clickhouseDialect } from '../live-views';
 import { clickhouseRollupDialect, ROLLUP_TABLES, trendingRollupSql } from './clickhouse-rollups';
 import { buildKpiReport, buildUserFeatures, trendingProductFrom, type ViewReader } from './view-results';
+import { assetPath } from '../../lib/package-root';
 
-const MIGRATIONS = path.resolve(__dirname, '../../sql/clickhouse');
+const MIGRATIONS = assetPath('sql', 'clickhouse');
 
 /** Columns of `events` a write sends (sql/clickhouse/001_events.sql; occurred_at is MATERIALIZED). */
 const EVENT_COLUMNS = [

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { sqlNumber } from '../../lib/sql-literal';
+import { assetPath } from '../../lib/package-root';
 import {
   clickhouseDialect, KPI_MEASURES, TRENDING_MEASURES, trendingScore, USER_MINUTE_MEASURES,
   type Dialect, type KpiRollupSql, type Measure,
@@ -230,7 +230,7 @@ LIMIT ${sqlNumber(limit)}`;
 export const ROLLUP_TABLES = ROLLUPS.map((r) => r.table);
 
 if (require.main === module) {
-  const file = path.resolve(__dirname, '../../sql/clickhouse', ROLLUP_MIGRATION);
+  const file = assetPath('sql', 'clickhouse', ROLLUP_MIGRATION);
   if (process.argv.includes('--write')) {
     fs.writeFileSync(file, rollupMigrationSql());
     console.log(`wrote ${file}`);

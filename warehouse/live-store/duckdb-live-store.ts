@@ -1,12 +1,12 @@
 import { DuckDBTimestampMillisecondsValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
-import path from 'node:path';
 import { StoreError } from '../../lib/errors';
 import { DuckDb } from '../duckdb';
 import type { DlqEntry, KpiReport, LiveEvent, LiveStore, TrendingProduct, UserFeatures, Watermarks } from '../live-store';
 import { duckdbDialect as d, trendingSql } from '../live-views';
 import { buildKpiReport, buildUserFeatures, trendingProductFrom, type ViewReader } from './view-results';
+import { assetPath } from '../../lib/package-root';
 
-const MIGRATIONS = path.resolve(__dirname, '../../sql/duckdb/live');
+const MIGRATIONS = assetPath('sql', 'duckdb', 'live');
 
 type Appendable = (a: DuckDBAppender, e: LiveEvent) => void;
 const str = (v: string | null) => (a: DuckDBAppender) => (v === null ? a.appendNull() : a.appendVarchar(v));
