@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startAll } from '../cli/start';
+import { topicNames } from '../stream/bus';
 import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import type { ViewReader } from '../warehouse/live-store/view-results';
@@ -38,15 +39,21 @@ async function platform(extraEnv: Record<string, string> = {}) {
   return { ...app, dir, config };
 }
 
-/** Sum of lag over the platform's consumer groups, read from its own metrics registry. */
+/** Sum of lag over the platform's consumer groups (names carry DISTRIBUTARY_TOPIC_PREFIX, as in stream/workers.ts). */
 async function lagOf(app: Awaited<ReturnType<typeof platform>>): Promise<number> {
-  const ends = (await app.bus.endOffsets('events.raw')).reduce((a, b) => a + b, 0);
+  const prefix = app.config.topicPrefix;
+  const topic = topicNames(prefix).raw;
+  const ends = (await app.bus.endOffsets(topic)).reduce((a, b) => a + b, 0);
   let total = 0;
-  for (const group of ['realtime', 'lake']) total += await app.bus.consumer({ group, topic: 'events.raw' }).lag().catch(() => ends);
+  for (const group of ['realtime', 'lake']) total += await app.bus.consumer({ group: `${prefix}${group}`, topic }).lag().catch(() => ends);
   return total;
 }
 
-export async function e2eBench(opts: { seconds: number; rounds: number; env?: Record<string, string>; name?: string }) {
+/** Extra platform settings: fixed, or made afresh for each platform started (unique topic prefix / database per round). */
+type BenchEnv = Record<string, string> | (() => Record<string, string>);
+const envOf = (env: BenchEnv | undefined) => (typeof env === 'function' ? env() : env);
+
+export async function e2eBench(opts: { seconds: number; rounds: number; env?: BenchEnv; name?: string; afterRound?: () => Promise<void> }) {
   const templates = bodyTemplates(400, EVENTS_PER_BODY);
   const concurrency = 16;
   const bare: number[] = [];
@@ -61,7 +68,7 @@ export async function e2eBench(opts: { seconds: number; rounds: number; env?: Re
     await b.close();
     bare.push(base.accepted / base.seconds);
 
-    const app = await platform(opts.env);
+    const app = await platform(envOf(opts.env));
     const meter = resourceMeter();
     const load = await runLoad({ url: app.ingestUrl, key: app.key, seconds: opts.seconds, concurrency, templates, eventsPerBody: EVENTS_PER_BODY });
     const lagAtEnd = await lagOf(app);
@@ -75,6 +82,7 @@ export async function e2eBench(opts: { seconds: number; rounds: number; env?: Re
     drains.push(drain);
     await app.stop();
     fs.rmSync(app.dir, { recursive: true, force: true });
+    await opts.afterRound?.();
   }
   const s = stats(sustained);
   const results = {
@@ -92,8 +100,8 @@ export async function e2eBench(opts: { seconds: number; rounds: number; env?: Re
 }
 
 /** Accepted → visible in that user's features, at a steady offered load. */
-export async function latencyBench(opts: { seconds: number; rate: number; env?: Record<string, string>; name?: string }) {
-  const app = await platform(opts.env);
+export async function latencyBench(opts: { seconds: number; rate: number; env?: BenchEnv; name?: string }) {
+  const app = await platform(envOf(opts.env));
   const reader = app.store as unknown as ViewReader;
   const templates = bodyTemplates(200, EVENTS_PER_BODY, 11);
   const loadDone = runLoad({ url: app.ingestUrl, key: app.key, seconds: opts.seconds, concurrency: 64, rate: opts.rate, templates, eventsPerBody: EVENTS_PER_BODY });
