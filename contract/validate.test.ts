@@ -39,6 +39,12 @@ describe('event validator', () => {
     expect(validate({ ...base(), session_id: 'x'.repeat(10_000) }).ok).toBe(false);
   });
 
+  it('refuses events nested deeper than JSON.stringify can serialise, without throwing', () => {
+    const deep = JSON.parse(`${'{"a":'.repeat(50_000)}1${'}'.repeat(50_000)}`);
+    expect(validate({ ...base(), properties: { ...base().properties, x: deep } })).toMatchObject({ ok: false, reason: 'too_deep' });
+    expect(validate({ ...base(), properties: { ...base().properties, x: { a: { b: [1] } } } }).ok).toBe(true);
+  });
+
   it('is safe on prototype-pollution keys', () => {
     const hostile = JSON.parse(`{"__proto__":{"polluted":1},"event_type":"search"}`);
     expect(validate(hostile).ok).toBe(false);

@@ -1,10 +1,11 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { EVENT_SCHEMAS, type StorefrontEvent } from './events';
+import { MAX_DEPTH, jsonDepth } from './json-depth';
 
 export type Validation =
   | { ok: true; event: StorefrontEvent }
-  | { ok: false; reason: 'not_an_object' | 'unknown_event_type' | 'unknown_schema_version' | 'schema_invalid'; errors: string[] };
+  | { ok: false; reason: 'not_an_object' | 'too_deep' | 'unknown_event_type' | 'unknown_schema_version' | 'schema_invalid'; errors: string[] };
 
 export type EventValidator = (input: unknown) => Validation;
 
@@ -23,6 +24,9 @@ export function createEventValidator(): EventValidator {
   return (input) => {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) {
       return { ok: false, reason: 'not_an_object', errors: ['an event must be a JSON object'] };
+    }
+    if (jsonDepth(input) > MAX_DEPTH) {
+      return { ok: false, reason: 'too_deep', errors: [`an event may nest objects and arrays at most ${MAX_DEPTH} levels deep`] };
     }
     const { event_type: type, schema_version: version = 1 } = input as Record<string, unknown>;
     const versions = typeof type === 'string' ? byType.get(type) : undefined;

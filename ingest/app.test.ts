@@ -73,6 +73,20 @@ describe('POST /v1/events', () => {
     await bus.close();
   });
 
+  it('rejects a deeply nested event alone and keeps it (cut) in the DLQ, not a 500', async () => {
+    const { bus, post, app } = await setup();
+    const deep = `${'{"a":'.repeat(60_000)}1${'}'.repeat(60_000)}`;
+    const body = `[${JSON.stringify(event())}, {"event_type":"page_view","x":${deep}}]`;
+    const res = await request(app).post('/v1/events').set('Authorization', `Bearer ${KEY}`).set('Content-Type', 'application/json').send(body);
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ accepted: 1, rejected: [{ index: 1, errors: [expect.stringContaining('levels deep')] }] });
+    const dlq = (await readTopic(bus, TOPICS.dlq)).map((m) => JSON.parse(m.value.toString()) as { reason: string; payload: string });
+    expect(dlq[0].reason).toBe('too_deep');
+    expect(dlq[0].payload).toContain('[nested too deep]');
+    expect((await post([event()])).status).toBe(202);
+    await bus.close();
+  });
+
   it('answers 503 with Retry-After, never 2xx, when the bus cannot append', async () => {
     const { bus, post } = await setup();
     await bus.close(); // a real bus that can no longer write

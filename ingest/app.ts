@@ -1,5 +1,6 @@
 import express, { type Request } from 'express';
 import { timingSafeEqual } from 'node:crypto';
+import { safeStringify } from '../contract/json-depth';
 import type { EventValidator } from '../contract/validate';
 import { BusUnavailableError, HttpError } from '../lib/errors';
 import { errorMiddleware } from '../lib/http-errors';
@@ -61,7 +62,7 @@ export function createIngestApp(deps: IngestDeps) {
       }
       const event_id = eventIdOf(input);
       rejected.push({ index, event_id, errors: v.errors });
-      const payload = JSON.stringify(input) ?? 'undefined';
+      const payload = safeStringify(input);
       dlqOut.push(toDlqMessage({ stage: 'ingest', reason: v.reason, rule: null, errors: v.errors, event_id, payload, failed_at: receivedAt }, event_id ?? 'unknown'));
       deps.metrics.dlq.inc({ stage: 'ingest', reason: v.reason });
     });
