@@ -167,6 +167,10 @@ export class KafkaBusConsumer implements BusConsumer {
       heartbeatInterval: t.heartbeatIntervalMs,
       rebalanceTimeout: t.rebalanceTimeoutMs,
       maxWaitTimeInMs: t.maxWaitTimeMs,
+      // Bigger fetches mean fewer, larger handler calls: each sink write has a fixed cost
+      // (ClickHouse: a few round trips for exactly-once), so 1 MB per partition starved it.
+      maxBytesPerPartition: 8 << 20,
+      maxBytes: 32 << 20,
       allowAutoTopicCreation: false,
       metadataMaxAge: 60_000, // partitions added to the topic are assigned within a minute
       retry: {
