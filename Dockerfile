@@ -14,6 +14,7 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
 COPY --from=build /app/sql ./sql
 COPY --from=build /app/dashboards ./dashboards
+COPY --from=build /app/rules ./rules
 COPY package.json ./
 USER node
 ENTRYPOINT ["node", "bin/distributary.js"]

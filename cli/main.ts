@@ -12,7 +12,9 @@ import { onShutdown } from '../lib/shutdown';
 import { runStream } from '../stream/main';
 import { Datamart } from '../warehouse/datamart';
 import { openLiveStore, paths, writeKeys } from './adapters';
+import { replayDlq } from './dlq';
 import { replayFile } from './replay';
+import { rulesTest } from './rules';
 import { startAll } from './start';
 
 const positive = (v: string) => {
@@ -105,6 +107,32 @@ export function buildProgram(): Command {
       if (o.duration) setTimeout(() => abort.abort(), o.duration * 1000).unref();
       const result = await runPaced({ rate: o.rate, batchSize: Math.max(1, Math.min(1000, Math.round(o.rate / 10))), produce: (n) => gen.batch(n), send: async (e) => void (await send(e)), signal: abort.signal, onError: (err) => logger.warn({ err }, 'batch failed') });
       process.stdout.write(`${JSON.stringify(result)}\n`);
+    });
+
+  const rules = program.command('rules').description('the cleaning rules (DISTRIBUTARY_RULES_DIR)');
+  rules.command('test <dir>').description('replay events.raw through a candidate rules folder without writing; print fate changes per rule, with samples')
+    .requiredOption('--from <position>', 'earliest | latest | an offset | a duration ago (90m, 2h, 7d) | a date-time')
+    .option('--limit <n>', 'stop after this many events', positive)
+    .option('--samples <n>', 'sample event ids per change', positive, 3)
+    .option('--json', 'print the report as JSON')
+    .action(async (dir: string, o: { from: string; limit?: number; samples: number; json?: boolean }) => {
+      const { config, logger } = boot();
+      const r = await rulesTest(dir, o, { config, logger });
+      process.stdout.write(`${o.json ? JSON.stringify({ versions: r.versions, ...r.report }) : r.text}\n`);
+    });
+
+  const dlqCommand = program.command('dlq').description('the dead-letter queue (events.dlq, and the dlq table of the live store: GET /v1/dlq)');
+  dlqCommand.command('replay').description('after a rule fix, re-send DLQ events that now pass the contract and the rules through ingest (idempotent by event_id)')
+    .requiredOption('--since <position>', 'a duration ago (90m, 2h, 7d), a date-time, earliest, or an offset')
+    .option('--reason <reason>', 'only DLQ records with this reason').option('--rule <rule>', 'only DLQ records of this rule')
+    .option('--dry-run', 'count what would be re-sent, send nothing')
+    .option('--url <url>').option('--key <key>')
+    .option('--batch <n>', 'events per request (≤ 1000)', positive, 500)
+    .action(async (o: { since: string; reason?: string; rule?: string; dryRun?: boolean; url?: string; key?: string; batch: number }) => {
+      const { config, logger } = boot();
+      const send = createIngestClient(ingestTarget(config, o));
+      const totals = await replayDlq({ ...o, batchSize: Math.min(1000, o.batch) }, { config, logger, send });
+      process.stdout.write(`${JSON.stringify(totals)}\n`);
     });
 
   program.command('migrate').description('apply live-store (DuckDB or ClickHouse) and datamart migrations').action(async () => {

@@ -9,6 +9,18 @@ import { ConfigError } from './errors';
  */
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const SHARE_CHECKS = ['reject', 'late', 'duplicate', 'bot'] as const;
+/** `reject=0.05,bot=0.3`: a check left out never alerts. */
+const shareLimits = z.string()
+  .regex(/^((reject|late|duplicate|bot)=(0(\.\d+)?|1(\.0+)?))?(,(reject|late|duplicate|bot)=(0(\.\d+)?|1(\.0+)?))*$/, 'expected comma-separated check=share pairs, checks reject|late|duplicate|bot, shares 0..1')
+  .transform((v) => {
+    const limits = Object.fromEntries(SHARE_CHECKS.map((c) => [c, 1])) as Record<(typeof SHARE_CHECKS)[number], number>;
+    for (const pair of v.split(',').filter(Boolean)) {
+      const [check, share] = pair.split('=') as [(typeof SHARE_CHECKS)[number], string];
+      limits[check] = Number(share);
+    }
+    return limits;
+  });
 
 const spec = {
   DISTRIBUTARY_DATA_DIR: { schema: z.string().min(1), default: './data', doc: 'Where the embedded bus log, live store, lake and datamart live.' },
@@ -29,6 +41,11 @@ const spec = {
   DISTRIBUTARY_LAKE_ROLL_SECONDS: { schema: int(1), default: '30', doc: '…or when its oldest buffered row is this old.' },
   DISTRIBUTARY_BATCH_CRON: { schema: z.string().min(1), default: '*/30 * * * * *', doc: 'node-cron schedule of the datamart load in `start` mode.' },
   DISTRIBUTARY_GENERATOR_RATE: { schema: z.coerce.number().min(0).max(1_000_000), default: '20', doc: 'Events/s of the demo generator in `start` mode (0 disables it).' },
+  DISTRIBUTARY_RULES_DIR: { schema: z.string().min(1), default: './rules', doc: 'Folder of the cleaning rules (`ruleset.json` + rule files + lists), versioned with the code; see rules/README.md.' },
+  DISTRIBUTARY_RULES_RELOAD_SECONDS: { schema: int(0, 3600), default: '5', doc: 'How often the real-time worker looks for changed rule files and reloads them (0: never). A broken set is logged and the old one kept.' },
+  DISTRIBUTARY_QUALITY_THRESHOLD: { schema: z.coerce.number().min(0).max(1), default: '0.5', doc: 'Events whose quality score (0..1, from their rule hits) ends below this go to the DLQ as `low_quality`.' },
+  DISTRIBUTARY_LATE_EVENT_DAYS: { schema: int(1, 3650), default: '7', doc: 'Events up to this many days old are accepted and tagged `late_event`; older ones go to the DLQ as `too_late`.' },
+  DISTRIBUTARY_QUALITY_ALERTS: { schema: shareLimits, default: 'reject=0.05,late=0.2,duplicate=0.05,bot=0.3', doc: 'Hourly data-quality thresholds (share of events): crossing one logs a warning and counts `distributary_quality_alerts_total`.' },
   DISTRIBUTARY_TOPIC_PREFIX: { schema: z.string().regex(/^[A-Za-z0-9._-]{0,100}$/), default: '', doc: 'Prefix of topic and consumer-group names, so several deployments can share one Kafka cluster.' },
   KAFKA_BROKERS: { schema: z.string(), default: '127.0.0.1:19092', doc: 'Kafka bootstrap servers, comma-separated (bus=kafka).' },
   CLICKHOUSE_URL: { schema: z.string().url(), default: 'http://127.0.0.1:18123', doc: 'ClickHouse HTTP endpoint (live store=clickhouse).' },
@@ -58,6 +75,11 @@ export interface Config {
   batchCron: string;
   generatorRate: number;
   topicPrefix: string;
+  rulesDir: string;
+  rulesReloadMs: number;
+  qualityThreshold: number;
+  lateEventMs: number;
+  qualityAlerts: Readonly<Record<(typeof SHARE_CHECKS)[number], number>>;
   kafkaBrokers: string[];
   clickhouseUrl: string;
   clickhouseDatabase: string;
@@ -98,6 +120,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     batchCron: r.DISTRIBUTARY_BATCH_CRON,
     generatorRate: r.DISTRIBUTARY_GENERATOR_RATE,
     topicPrefix: r.DISTRIBUTARY_TOPIC_PREFIX,
+    rulesDir: path.resolve(r.DISTRIBUTARY_RULES_DIR),
+    rulesReloadMs: r.DISTRIBUTARY_RULES_RELOAD_SECONDS * 1000,
+    qualityThreshold: r.DISTRIBUTARY_QUALITY_THRESHOLD,
+    lateEventMs: r.DISTRIBUTARY_LATE_EVENT_DAYS * 24 * HOUR,
+    qualityAlerts: Object.freeze(r.DISTRIBUTARY_QUALITY_ALERTS),
     kafkaBrokers: r.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean),
     clickhouseUrl: r.CLICKHOUSE_URL,
     clickhouseDatabase: r.CLICKHOUSE_DATABASE,

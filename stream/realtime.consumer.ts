@@ -1,16 +1,15 @@
-import type { StorefrontEvent } from '../contract/events';
 import type { EventValidator } from '../contract/validate';
 import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
 import type { DlqEntry, LiveEvent, LiveStore, Watermarks } from '../warehouse/live-store';
 import { TOPICS, type BatchHandler, type Bus, type OutgoingMessage, type Topics } from './bus';
 import { eventIdOf, toDlqMessage } from './dlq';
-import type { StepResult } from './step-result';
-import { cleanEvent } from './steps/clean-event.step';
+import type { QualityRecorder, QualityOutcome } from './quality/quality-report';
+import { createBundledRuleStep, type RuleStep } from './rules/apply-rules.step';
 import { createDedupStep } from './steps/dedup-event.step';
 import { parseEvent } from './steps/parse-event.step';
 import type { SeenIds } from './steps/seen-ids';
-import { toLiveEvent, type Quality } from './steps/to-live-event';
+import { toLiveEvent } from './steps/to-live-event';
 import { createValidateSchemaStep } from './steps/validate-schema.step';
 
 export interface RealtimeDeps {
@@ -20,13 +19,16 @@ export interface RealtimeDeps {
   seen: SeenIds;
   metrics: Metrics;
   logger: Logger;
-  clean?: (e: StorefrontEvent) => StepResult<{ event: StorefrontEvent; quality: Quality }>;
+  /** The rule engine step; by default the rules shipped in the package's rules/ folder. */
+  clean?: RuleStep;
+  /** Per-hour data-quality counters (stream/quality), fed once a batch is stored. */
+  quality?: QualityRecorder;
   topics?: Topics;
   now?: () => number;
 }
 
 /**
- * The real-time path for one batch: parse → validate → clean → dedup → live store.
+ * The real-time path for one batch: parse → validate → rules (clean) → dedup → live store.
  * Every input ends in exactly one place: the live store, the DLQ (with its reason), or
  * dropped as a duplicate of an event already stored. The DLQ is made durable before the
  * store write, and the store write is idempotent, so the bus may commit afterwards.
@@ -34,7 +36,7 @@ export interface RealtimeDeps {
 export function createRealtimeHandler(deps: RealtimeDeps): BatchHandler {
   const validate = createValidateSchemaStep(deps.validator);
   const dedup = createDedupStep(deps.seen);
-  const clean = deps.clean ?? cleanEvent;
+  const clean = deps.clean ?? createBundledRuleStep();
   const now = deps.now ?? Date.now;
   const topics = deps.topics ?? TOPICS;
   const { metrics } = deps;
@@ -46,7 +48,9 @@ export function createRealtimeHandler(deps: RealtimeDeps): BatchHandler {
     const next: Watermarks = {};
     const inBatch = new Set<string>();
     let duplicates = 0;
+    const outcomes: QualityOutcome[] = [];
     const toDlq = (r: { reason: string; rule: string | null; errors: string[] }, payload: Buffer, parsed: unknown, key: string) => {
+      outcomes.push({ fate: 'dlq', type: eventTypeOf(parsed), reason: r.reason, rule: r.rule });
       const entry: DlqEntry = { stage: 'realtime', reason: r.reason, rule: r.rule, errors: r.errors, event_id: eventIdOf(parsed), payload: payload.toString('utf8'), failed_at: now() };
       dlqOut.push(toDlqMessage(entry, key));
       metrics.dlq.inc({ stage: 'realtime', reason: r.reason });
@@ -64,7 +68,7 @@ export function createRealtimeHandler(deps: RealtimeDeps): BatchHandler {
         if (valid.kind === 'dlq') toDlq(valid, m.value, parsed.value, m.key);
         continue;
       }
-      const cleaned = clean(valid.value);
+      const cleaned = clean(valid.value, m.timestamp);
       if (cleaned.kind !== 'ok') {
         if (cleaned.kind === 'dlq') toDlq(cleaned, m.value, parsed.value, m.key);
         continue;
@@ -72,18 +76,26 @@ export function createRealtimeHandler(deps: RealtimeDeps): BatchHandler {
       const unique = dedup(cleaned.value.event, inBatch);
       if (unique.kind !== 'ok') {
         duplicates++;
+        outcomes.push({ fate: 'duplicate', type: cleaned.value.event.event_type });
         continue;
       }
       rows.push(toLiveEvent(unique.value, { partition: m.partition, offset: m.offset, receivedAt: m.timestamp }, cleaned.value.quality));
+      outcomes.push({ fate: 'stored', type: unique.value.event_type, rulesHit: cleaned.value.quality.rulesHit });
     }
 
     metrics.eventsIn.inc({ stage: 'realtime' }, batch.messages.length);
     if (dlqOut.length > 0) await deps.bus.produce(topics.dlq, dlqOut);
     const { written } = await deps.store.write(batch.messages[0]?.topic ?? topics.raw, rows, next);
     deps.seen.add(inBatch, now());
+    deps.quality?.record(outcomes, now());
     metrics.eventsOut.inc({ stage: 'realtime', outcome: 'stored' }, written);
     metrics.eventsOut.inc({ stage: 'realtime', outcome: 'dlq' }, dlqOut.length);
     metrics.eventsOut.inc({ stage: 'realtime', outcome: 'duplicate' }, duplicates + rows.length - written);
     stop();
   };
+}
+
+function eventTypeOf(parsed: unknown): string | null {
+  const type = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>).event_type : undefined;
+  return typeof type === 'string' ? type.slice(0, 64) : null;
 }

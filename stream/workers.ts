@@ -7,7 +7,11 @@ import { topicNames, type BatchHandler, type Bus, type BusConsumer } from './bus
 import { createDlqSinkHandler } from './dlq';
 import { createLakeHandler } from './lake.consumer';
 import { LakeWriter } from './lake/lake-writer';
+import { createQualityPublisher } from './quality/publish-quality';
+import { createQualityReport } from './quality/quality-report';
 import { createRealtimeHandler } from './realtime.consumer';
+import { createApplyRulesStep } from './rules/apply-rules.step';
+import { watchRuleSet } from './rules/rules-reloader';
 import { SeenIds } from './steps/seen-ids';
 
 export interface Worker {
@@ -48,16 +52,20 @@ function runGroup(c: Common, name: string, topic: string, handler: BatchHandler,
   };
 }
 
-/** Real-time path: events.raw → live store (and events.dlq). */
+/** Real-time path: events.raw → rules → live store (and events.dlq), with the hourly data-quality report. */
 export async function startRealtimeWorker(c: Common & { store: LiveStore }): Promise<Worker> {
+  const rules = watchRuleSet({ dir: c.config.rulesDir, params: { late_horizon_ms: c.config.lateEventMs }, intervalMs: c.config.rulesReloadMs, logger: c.logger, registry: c.metrics.registry });
+  const quality = createQualityReport({ categoryOf: (id) => rules.current().categoryOf(id), thresholds: c.config.qualityAlerts, onReport: createQualityPublisher(c.metrics, c.logger) });
+  const clean = createApplyRulesStep({ rules: rules.current, threshold: c.config.qualityThreshold });
   const seen = new SeenIds(c.config.dedupWindowMs);
   const now = Date.now();
   seen.add(await c.store.recentEventIds(now - c.config.dedupWindowMs), now);
-  const handler = createRealtimeHandler({ bus: c.bus, store: c.store, validator: createEventValidator(), seen, metrics: c.metrics, logger: c.logger, topics: topicNames(c.config.topicPrefix) });
+  const handler = createRealtimeHandler({ bus: c.bus, store: c.store, validator: createEventValidator(), seen, metrics: c.metrics, logger: c.logger, topics: topicNames(c.config.topicPrefix), clean, quality });
   const retention = setInterval(() => {
     c.store.deleteOlderThan(Date.now() - c.config.liveRetentionMs).catch((err: unknown) => c.logger.warn({ err }, 'live retention failed'));
   }, 3_600_000).unref();
-  return runGroup(c, 'realtime', topicNames(c.config.topicPrefix).raw, handler, { timers: [retention] });
+  const hourly = setInterval(() => quality.tick(Date.now()), 60_000).unref();
+  return runGroup(c, 'realtime', topicNames(c.config.topicPrefix).raw, handler, { timers: [retention, hourly], onStop: async () => { rules.stop(); quality.flush(); } });
 }
 
 /** Offline path: events.raw → Parquet lake. */

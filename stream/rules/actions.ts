@@ -1,0 +1,102 @@
+import { DERIVE } from './derive-functions';
+import { compileGetter, own, type Facts } from './facts';
+import type { ActionDef } from './rule-file';
+
+/**
+ * Compiled actions. Fixes write through a copy-on-write draft: the input event is never
+ * mutated (a dry run feeds the same event to two rule sets), and only the objects on the
+ * path of a write are copied, only once per event. A fix counts as a hit only if it changed
+ * something, so an already-clean event carries no fix hits.
+ */
+export class Draft {
+  private copies: Set<object> | undefined;
+
+  constructor(public root: Record<string, unknown>) {}
+
+  /** Writes `value` at `segs` (undefined removes the field). False when the path cannot hold it. */
+  write(segs: readonly string[], value: unknown): boolean {
+    if (read(this.root, segs) === value) return false;
+    this.root = this.writable(this.root);
+    let parent = this.root;
+    for (let i = 0; i < segs.length - 1; i++) {
+      const child = own(parent, segs[i]);
+      if (child !== undefined && (typeof child !== 'object' || child === null)) return false;
+      const next = child === undefined ? {} : this.writable(child as Record<string, unknown>);
+      parent[segs[i]] = next;
+      parent = next;
+    }
+    const last = segs[segs.length - 1];
+    if (value === undefined) {
+      if (!Object.prototype.hasOwnProperty.call(parent, last)) return false;
+      delete parent[last];
+    } else parent[last] = value;
+    return true;
+  }
+
+  private writable<T extends object>(o: T): T {
+    if (this.copies?.has(o)) return o;
+    const copy = (Array.isArray(o) ? [...o] : { ...o }) as T;
+    (this.copies ??= new Set()).add(copy);
+    return copy;
+  }
+}
+
+function read(root: unknown, segs: readonly string[]): unknown {
+  let v = root;
+  for (const s of segs) v = own(v, s);
+  return v;
+}
+
+export type CompiledAction =
+  | { kind: 'fix'; apply: (draft: Draft, facts: Facts) => boolean }
+  | { kind: 'tag' }
+  | { kind: 'quarantine'; reason: string }
+  | { kind: 'bot' };
+
+/** The envelope fields that identify an event: a rule may never rewrite them. */
+const PROTECTED = new Set(['event_id', 'event_type', 'schema_version']);
+
+const NORMALISERS: Record<string, (s: string) => string> = {
+  lower: (s) => s.toLowerCase(),
+  upper: (s) => s.toUpperCase(),
+  trim: (s) => s.trim(),
+  trim_lower: (s) => s.trim().toLowerCase(),
+  trim_upper: (s) => s.trim().toUpperCase(),
+};
+
+export function compileAction(def: ActionDef): CompiledAction {
+  switch (def.type) {
+    case 'tag': return { kind: 'tag' };
+    case 'quarantine': return { kind: 'quarantine', reason: def.reason };
+    case 'drop_as_bot': return { kind: 'bot' };
+    default: break;
+  }
+  if (def.field.startsWith('$')) throw new Error(`${def.type} cannot write the computed field ${def.field}`);
+  if (PROTECTED.has(def.field.split('.')[0])) throw new Error(`${def.type} cannot rewrite ${def.field}: it identifies the event`);
+  const segs = def.field.split('.');
+  switch (def.type) {
+    case 'set': return { kind: 'fix', apply: (d) => d.write(segs, def.value === null ? undefined : def.value) };
+    case 'unset': return { kind: 'fix', apply: (d) => d.write(segs, undefined) };
+    case 'normalise': {
+      const norm = NORMALISERS[def.to];
+      // A value that normalises to nothing is removed (a blank category is no category), unless
+      // the contract requires the field.
+      const removeEmpty = def.empty !== 'keep';
+      return { kind: 'fix', apply: (d) => {
+        const v = read(d.root, segs);
+        if (typeof v !== 'string') return false;
+        const n = norm(v);
+        return d.write(segs, n === '' && removeEmpty ? undefined : n);
+      } };
+    }
+    case 'derive': {
+      const fn = DERIVE[def.fn];
+      const from = compileGetter(def.from ?? def.field);
+      return { kind: 'fix', apply: (d, f) => {
+        const source = from(d.root, f);
+        if (source === undefined || source === null) return false;
+        return d.write(segs, fn(source));
+      } };
+    }
+  }
+}
