@@ -51,6 +51,23 @@ print(t.num_rows, t.schema.field("occurred_at").type, t.column("event_id").to_py
     await writer.close();
   });
 
+  it('keeps values a TSV line cannot carry (line breaks, tabs, invalid UTF-8) through the appender path', async () => {
+    const root = tempDir();
+    const writer = await LakeWriter.open({ root, rollRows: 1e9, rollMs: 1e9 });
+    const pretty = JSON.stringify({ event_id: 'pretty', event_type: 'page_view', occurred_at: new Date(H10).toISOString() }, null, 2);
+    const tabbed = `{"event_id":"tab",\t"event_type":"search","occurred_at":"${new Date(H10).toISOString()}"}`;
+    const bad = Buffer.concat([Buffer.from('{"event_id":"bad","x":"'), Buffer.from([0xff, 0xfe]), Buffer.from(`","occurred_at":"${new Date(H10).toISOString()}"}`)]);
+    const odd = [pretty, tabbed].map((v, i) => ({ topic: 'events.raw', partition: 0, offset: i, key: 'k', value: Buffer.from(v), timestamp: H11 }));
+    await writer.add([...odd, { topic: 'events.raw', partition: 0, offset: 2, key: 'k', value: bad, timestamp: H11 }, ...messages(0, 3, 5)]);
+    await writer.roll();
+    const db = await DuckDb.open(':memory:');
+    const rows = await db.all<{ event_id: string; payload: string }>(`SELECT event_id, payload FROM read_parquet('${root}/raw/**/*.parquet') ORDER BY bus_offset`);
+    db.close();
+    expect(rows.map((r) => r.event_id)).toEqual(['pretty', 'tab', 'bad', 'e-0-3', 'e-0-4', 'e-0-5', 'e-0-6', 'e-0-7']);
+    expect(rows[0].payload).toBe(pretty);
+    await writer.close();
+  });
+
   it('rolls by size and by age, and a replay after a crash rewrites nothing twice', async () => {
     const root = tempDir();
     const a = await LakeWriter.open({ root, rollRows: 40, rollMs: 1000 });
