@@ -1,5 +1,6 @@
 import { DuckDBTimestampMillisecondsValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import { StoreError } from '../../lib/errors';
+import { duckString, sqlNumber } from '../../lib/sql-literal';
 import { DuckDb } from '../duckdb';
 import type { DlqEntry, KpiReport, LiveEvent, LiveStore, TrendingProduct, UserFeatures, Watermarks } from '../live-store';
 import { duckdbDialect as d, trendingSql } from '../live-views';
@@ -52,6 +53,7 @@ const APPEND: Appendable[] = [
  */
 export class DuckDbLiveStore implements LiveStore, ViewReader {
   readonly kind = 'duckdb' as const;
+  private readonly marks = new Map<string, Map<number, number>>();
   private constructor(
     private readonly db: DuckDb,
     private readonly reader: DuckDBConnection,
@@ -68,12 +70,10 @@ export class DuckDbLiveStore implements LiveStore, ViewReader {
 
   async write(topic: string, events: LiveEvent[], next: Watermarks): Promise<{ written: number }> {
     try {
-      return await this.db.transaction(async () => {
-        const stored = new Map(
-          (await this.db.all<{ partition: number; next_offset: bigint }>('SELECT partition, next_offset FROM sink_offsets WHERE topic = $1', [topic]))
-            .map((r) => [r.partition, Number(r.next_offset)]),
-        );
-        const fresh = events.filter((e) => e.bus_offset >= (stored.get(e.bus_partition) ?? 0));
+      const stored = await this.watermarks(topic);
+      const fresh = events.filter((e) => e.bus_offset >= (stored.get(e.bus_partition) ?? 0));
+      const moves = Object.entries(next).map(([p, o]) => [Number(p), o] as const).filter(([p, o]) => o > (stored.get(p) ?? 0));
+      await this.db.transaction(async () => {
         if (fresh.length > 0) {
           const appender = await this.db.conn.createAppender('events');
           for (const e of fresh) {
@@ -83,18 +83,31 @@ export class DuckDbLiveStore implements LiveStore, ViewReader {
           appender.flushSync();
           appender.closeSync();
         }
-        for (const [p, offset] of Object.entries(next)) {
-          if (offset <= (stored.get(Number(p)) ?? 0)) continue;
-          await this.db.run(
-            'INSERT INTO sink_offsets VALUES ($1, $2, $3) ON CONFLICT (topic, partition) DO UPDATE SET next_offset = excluded.next_offset',
-            [topic, Number(p), offset],
-          );
+        if (moves.length > 0) {
+          const values = moves.map(([p, o]) => `(${duckString(topic)}, ${sqlNumber(p)}, ${sqlNumber(o)})`).join(', ');
+          await this.db.run(`INSERT INTO sink_watermarks VALUES ${values}`);
         }
-        return { written: fresh.length };
       });
+      for (const [p, o] of moves) stored.set(p, o); // only once committed
+      return { written: fresh.length };
     } catch (err) {
       throw new StoreError('DuckDB live store write failed', true, { cause: err });
     }
+  }
+
+  /**
+   * Stored watermarks of a topic, read once and then kept in memory: this process is the
+   * DuckDB file's only writer, so nobody else moves them.
+   */
+  private async watermarks(topic: string): Promise<Map<number, number>> {
+    let marks = this.marks.get(topic);
+    if (!marks) {
+      const rows = await this.db.all<{ partition: number; next_offset: bigint }>(
+        'SELECT partition, max(next_offset) AS next_offset FROM sink_watermarks WHERE topic = $1 GROUP BY partition', [topic]);
+      marks = new Map(rows.map((r) => [r.partition, Number(r.next_offset)]));
+      this.marks.set(topic, marks);
+    }
+    return marks;
   }
 
   async writeDlq(entries: DlqEntry[]): Promise<void> {
@@ -147,6 +160,7 @@ export class DuckDbLiveStore implements LiveStore, ViewReader {
   async deleteOlderThan(cutoffMs: number): Promise<void> {
     await this.db.run(`DELETE FROM events WHERE received_at < epoch_ms(${Math.trunc(cutoffMs)})`);
     await this.db.run(`DELETE FROM dlq WHERE failed_at < epoch_ms(${Math.trunc(cutoffMs)})`);
+    await this.db.run(`DELETE FROM sink_watermarks w WHERE next_offset < (SELECT max(next_offset) FROM sink_watermarks m WHERE m.topic = w.topic AND m.partition = w.partition)`);
   }
 
   /** Reads go through their own connection so they never wait behind a write transaction. */
