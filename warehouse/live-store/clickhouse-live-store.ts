@@ -39,7 +39,7 @@ export interface ClickHouseLiveStoreOptions {
   afterInsert?: (topic: string, rows: LiveEvent[]) => void | Promise<void>;
 }
 
-const toRow = (topic: string, e: LiveEvent): EventRow => ({
+export const toRow = (topic: string, e: LiveEvent): EventRow => ({
   event_id: e.event_id,
   event_type: e.event_type,
   schema_version: e.schema_version,
