@@ -255,8 +255,43 @@ kafka_format() {
     { log_tail "$KAFKA_LOG"; die "kafka: formatting the storage failed"; }
 }
 
+# Probes: succeed once the server really answers.
+kafka_ready() {
+  port_open "$KAFKA_PORT" &&
+    timeout 30 java -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+      -Dlog4j.configuration="file:$CONF_DIR/kafka/tools-log4j.properties" -cp "$KAFKA_LIBS/*" \
+      org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" --list \
+      >/dev/null 2>&1
+}
+
+clickhouse_ready() {
+  [[ "$(curl -s --max-time 2 "http://127.0.0.1:$CLICKHOUSE_HTTP_PORT/?query=SELECT%201" 2>/dev/null)" == 1 ]]
+}
+
+# wait_ready NAME PID PIDFILE LOG TIMEOUT INTERVAL PROBE: polls PROBE until it succeeds; if the
+# process dies or the timeout passes, prints the log tail, stops it and fails with the reason.
+wait_ready() {
+  local name=$1 pid=$2 pidfile=$3 logfile=$4 timeout_s=$5 interval=$6 probe=$7 begun=$SECONDS
+  while :; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      log_tail "$logfile"
+      rm -f "$pidfile"
+      die "$name: the server exited during startup (log: $logfile)"
+    fi
+    "$probe" && return 0
+    if ((SECONDS - begun >= timeout_s)); then
+      log_tail "$logfile"
+      log "$name: not ready after ${timeout_s}s, stopping it again"
+      stop_pid "$name" "$pid" || true
+      rm -f "$pidfile"
+      die "$name: not ready after ${timeout_s}s (log: $logfile)"
+    fi
+    sleep "$interval"
+  done
+}
+
 kafka_up() {
-  local pid start t0 launch now
+  local pid t0 launch
   if pid="$(kafka_pid)"; then
     log "kafka: already running (pid $pid, 127.0.0.1:$KAFKA_PORT)"
     return 0
@@ -268,7 +303,7 @@ kafka_up() {
   kafka_install
   kafka_write_config
   kafka_format
-  launch=$(now_ms) start=$SECONDS # the readiness timeout counts from here
+  launch=$(now_ms)
   log "kafka: starting Kafka $(cat "$KAFKA_LIBS/.complete") on 127.0.0.1:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT)..."
   printf '\n===== %s services.sh: starting kafka =====\n' "$(date '+%F %T')" >>"$KAFKA_LOG"
   # shellcheck disable=SC2086  # KAFKA_HEAP_OPTS is a list of JVM flags
@@ -279,29 +314,7 @@ kafka_up() {
   pid=$!
   printf '%s\n' "$pid" >"$KAFKA_PID"
   # Wait for the listener, then for a real metadata round-trip through the admin client.
-  while :; do
-    now=$SECONDS
-    if ! kill -0 "$pid" 2>/dev/null; then
-      log_tail "$KAFKA_LOG"
-      rm -f "$KAFKA_PID"
-      die "kafka: the broker exited during startup (log: $KAFKA_LOG)"
-    fi
-    if port_open "$KAFKA_PORT" &&
-      timeout 30 java -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
-        -Dlog4j.configuration="file:$CONF_DIR/kafka/tools-log4j.properties" -cp "$KAFKA_LIBS/*" \
-        org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" --list \
-        >/dev/null 2>&1; then
-      break
-    fi
-    if ((now - start >= KAFKA_START_TIMEOUT)); then
-      log_tail "$KAFKA_LOG"
-      log "kafka: not ready after ${KAFKA_START_TIMEOUT}s, stopping it again"
-      stop_pid kafka "$pid" || true
-      rm -f "$KAFKA_PID"
-      die "kafka: not ready after ${KAFKA_START_TIMEOUT}s (log: $KAFKA_LOG)"
-    fi
-    sleep 1
-  done
+  wait_ready kafka "$pid" "$KAFKA_PID" "$KAFKA_LOG" "$KAFKA_START_TIMEOUT" 1 kafka_ready
   log "kafka: ready in $(since "$launch") (pid $pid; $(since "$t0") including install/format)"
 }
 
@@ -427,7 +440,7 @@ clickhouse_query() { # SQL -> stdout (HTTP interface)
 }
 
 clickhouse_up() {
-  local pid start t0 launch now bin
+  local pid t0 launch bin
   if pid="$(clickhouse_pid)"; then
     log "clickhouse: already running (pid $pid, http 127.0.0.1:$CLICKHOUSE_HTTP_PORT)"
     return 0
@@ -440,7 +453,7 @@ clickhouse_up() {
   clickhouse_install
   bin="$(clickhouse_bin)"
   clickhouse_write_config
-  launch=$(now_ms) start=$SECONDS # the readiness timeout counts from here
+  launch=$(now_ms)
   log "clickhouse: starting $bin on 127.0.0.1:$CLICKHOUSE_HTTP_PORT (tcp $CLICKHOUSE_TCP_PORT)..."
   printf '\n===== %s services.sh: starting clickhouse =====\n' "$(date '+%F %T')" >>"$CH_LOG"
   if [[ "$(basename "$bin")" == clickhouse ]]; then bin="$bin server"; fi
@@ -448,25 +461,7 @@ clickhouse_up() {
   (cd "$CH_DATA" && exec setsid nohup $bin --config-file="$CH_CONF" </dev/null >>"$CH_LOG" 2>&1) &
   pid=$!
   printf '%s\n' "$pid" >"$CH_PID"
-  while :; do
-    now=$SECONDS
-    if ! kill -0 "$pid" 2>/dev/null; then
-      log_tail "$CH_LOG"
-      rm -f "$CH_PID"
-      die "clickhouse: the server exited during startup (log: $CH_LOG)"
-    fi
-    if [[ "$(curl -s --max-time 2 "http://127.0.0.1:$CLICKHOUSE_HTTP_PORT/?query=SELECT%201" 2>/dev/null)" == 1 ]]; then
-      break
-    fi
-    if ((now - start >= CLICKHOUSE_START_TIMEOUT)); then
-      log_tail "$CH_LOG"
-      log "clickhouse: not ready after ${CLICKHOUSE_START_TIMEOUT}s, stopping it again"
-      stop_pid clickhouse "$pid" || true
-      rm -f "$CH_PID"
-      die "clickhouse: not ready after ${CLICKHOUSE_START_TIMEOUT}s (log: $CH_LOG)"
-    fi
-    sleep 0.5
-  done
+  wait_ready clickhouse "$pid" "$CH_PID" "$CH_LOG" "$CLICKHOUSE_START_TIMEOUT" 0.5 clickhouse_ready
   log "clickhouse: ready in $(since "$launch") ($(since "$t0") including install; pid $pid, version $(clickhouse_query 'SELECT version()' || echo '?'))"
 }
 
