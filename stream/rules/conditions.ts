@@ -1,4 +1,5 @@
 import { compileGetter, type Facts } from './facts';
+import { compileLiteralMatcher } from './literal-matcher';
 import type { ConditionDef } from './rule-file';
 
 /**
@@ -67,15 +68,9 @@ export function compileCondition(def: ConditionDef, env: CompileEnv): Predicate 
     case 'ends_with': { const s = str(value, def); return (r, f) => { const v = get(r, f); return typeof v === 'string' && v.endsWith(s); }; }
     case 'in_list': { const set = new Set(list(def, env)); return (r, f) => set.has(get(r, f) as string); }
     case 'not_in_list': { const set = new Set(list(def, env)); return (r, f) => { const v = get(r, f); return present(v) && !set.has(v as string); }; }
-    case 'matches_list': { const re = literalAlternation(list(def, env)); return (r, f) => { const v = get(r, f); return typeof v === 'string' && re.test(v); }; }
+    case 'matches_list': { const matches = compileLiteralMatcher(list(def, env)); return (r, f) => { const v = get(r, f); return typeof v === 'string' && matches(v); }; }
     case 'is_type': { const t = str(value, def); return (r, f) => typeOf(get(r, f)) === t; }
   }
-}
-
-/** Case-insensitive "contains any of these literals", as one linear-time alternation of escaped text. */
-export function literalAlternation(entries: readonly string[]): RegExp {
-  const escaped = [...new Set(entries.map((e) => e.toLowerCase()))].sort((a, b) => b.length - a.length).map((e) => e.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
-  return new RegExp(escaped.join('|'), 'i');
 }
 
 function resolve(value: Operand | undefined, env: CompileEnv, field: string): unknown {

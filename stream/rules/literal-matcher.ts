@@ -1,0 +1,81 @@
+/**
+ * "Contains any of these literals, ignoring case" (`matches_list`), as an Aho–Corasick
+ * automaton: one table step per character of the input, however long the list. The
+ * alternation regex it stands in for tries the alternatives at every position, about 5 ns a
+ * character on user agents: a tenth of the rule engine's time per event with the bot list.
+ *
+ * It answers exactly as `literalAlternation`'s case-insensitive regex. Without the `u` flag
+ * the regex folds case by upper-casing, and never folds a non-ASCII character onto an ASCII
+ * one, so for ASCII entries only A–Z/a–z fold and a non-ASCII input character matches
+ * nothing. A list with a non-ASCII entry (or an empty one, which matches everything) keeps the regex.
+ */
+export type LiteralMatcher = (s: string) => boolean;
+
+/** Case-insensitive "contains any of these literals", as one linear-time alternation of escaped text. */
+export function literalAlternation(entries: readonly string[]): RegExp {
+  const escaped = [...new Set(entries.map((e) => e.toLowerCase()))].sort((a, b) => b.length - a.length).map((e) => e.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
+  return new RegExp(escaped.join('|'), 'i');
+}
+
+/** Beyond this many table cells (states × character classes) the regex is used instead. */
+const MAX_CELLS = 1 << 22;
+
+export function compileLiteralMatcher(entries: readonly string[]): LiteralMatcher {
+  const re = literalAlternation(entries);
+  const words = [...new Set(entries.map((e) => e.toLowerCase()))];
+  if (words.length === 0 || words.some((w) => w === '' || /[^\x00-\x7f]/.test(w))) return (s) => re.test(s);
+  // Character classes: one per ASCII character the entries use (A–Z share a–z's), 0 for the rest.
+  const cls = new Uint8Array(128);
+  let classes = 1;
+  for (const w of words) for (let i = 0; i < w.length; i++) if (cls[w.charCodeAt(i)] === 0) cls[w.charCodeAt(i)] = classes++;
+  for (let c = 65; c <= 90; c++) cls[c] = cls[c + 32];
+  // The trie: goto[state] maps a class to the next state; state 0 is the root.
+  const goto: Map<number, number>[] = [new Map()];
+  const end: boolean[] = [false];
+  for (const w of words) {
+    let s = 0;
+    for (let i = 0; i < w.length; i++) {
+      const c = cls[w.charCodeAt(i)];
+      let next = goto[s].get(c);
+      if (next === undefined) {
+        next = goto.push(new Map()) - 1;
+        end.push(false);
+        goto[s].set(c, next);
+      }
+      s = next;
+    }
+    end[s] = true;
+  }
+  if (goto.length * classes > MAX_CELLS) return (s) => re.test(s);
+  // The full transition table, breadth first over failure links; then every step into a state
+  // that completes an entry goes to ACCEPT instead, which keeps itself.
+  const ACCEPT = goto.length;
+  const delta = new Int32Array((goto.length + 1) * classes);
+  const fail = new Int32Array(goto.length);
+  const queue = [0];
+  for (let q = 0; q < queue.length; q++) {
+    const s = queue[q];
+    for (let c = 0; c < classes; c++) {
+      const next = goto[s].get(c);
+      const viaFail = s === 0 ? 0 : delta[fail[s] * classes + c];
+      if (next === undefined) delta[s * classes + c] = viaFail;
+      else {
+        fail[next] = viaFail;
+        end[next] ||= end[viaFail];
+        delta[s * classes + c] = next;
+        queue.push(next);
+      }
+    }
+  }
+  for (let i = 0; i < ACCEPT * classes; i++) if (end[delta[i]]) delta[i] = ACCEPT;
+  delta.fill(ACCEPT, ACCEPT * classes);
+  return (s) => {
+    let state = 0;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      state = delta[state * classes + (c < 128 ? cls[c] : 0)];
+      if (state === ACCEPT) return true;
+    }
+    return false;
+  };
+}
