@@ -69,7 +69,8 @@ export function createApiApp(deps: ApiDeps) {
 
   app.get('/metrics', async (_req, res) => {
     await refreshFreshness().catch((err: unknown) => deps.logger.warn({ err }, 'freshness unavailable'));
-    res.set('Content-Type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+    const { contentType, body } = await deps.metrics.render();
+    res.set('Content-Type', contentType).send(body);
   });
 
   app.get('/openapi.json', (_req, res) => void res.json(openApiDocument()));

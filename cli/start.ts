@@ -1,8 +1,7 @@
-import { createEventValidator } from '../contract/validate';
 import { topicNames } from '../stream/bus';
 import { createApiApp } from '../api/app';
 import { scheduleLoads } from '../batch/schedule';
-import { createIngestApp } from '../ingest/app';
+import { startIngestThread } from '../ingest/ingest-thread';
 import { createIngestClient } from '../ingest/client';
 import { concurrencyFor, createGenerator } from '../ingest/generator/generator';
 import { runPaced } from '../ingest/generator/pace';
@@ -30,7 +29,8 @@ export async function startAll(config: Config, logger: Logger, opts: { print?: (
   const workers = [await startRealtimeWorker({ ...common, store }), await startLakeWorker({ ...common, lakeRoot: p.lake }), startDlqWorker({ ...common, store })];
   const loads = scheduleLoads({ cronExpression: config.batchCron, lakeRoot: p.lake, mart, logger, metrics });
 
-  const ingest = await listen(createIngestApp({ bus, topics: topicNames(config.topicPrefix), validator: createEventValidator(), writeKeys: keys, metrics, logger }), config.ingestPort, config.host);
+  // Ingest gets its own thread (the second core): this one runs the bus, the stream workers and DuckDB.
+  const ingest = await startIngestThread({ config, bus, topics: topicNames(config.topicPrefix), writeKeys: keys, metrics, logger });
   const readiness = async () => {
     const problems: string[] = [];
     for (const w of workers) {

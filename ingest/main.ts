@@ -13,7 +13,10 @@ export async function runIngest(config: Config, logger: Logger) {
   const bus = await openBus(config, logger);
   const app = createIngestApp({ bus, topics: topicNames(config.topicPrefix), validator: createEventValidator(), writeKeys: writeKeys(config, false), metrics, logger });
   // Ingest has no API server of its own: its metrics are served beside the endpoint.
-  app.get('/metrics', async (_req, res) => void res.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  app.get('/metrics', async (_req, res) => {
+    const { contentType, body } = await metrics.render();
+    res.type(contentType).send(body);
+  });
   const server = await listen(app, config.ingestPort, config.host);
   logger.info({ url: server.url }, 'ingest listening');
   return { url: server.url, stop: async () => { await server.close(); await bus.close(); } };

@@ -24,7 +24,10 @@ export async function runStream(path: 'realtime' | 'lake', config: Config, logge
     close = () => bus.close();
   }
   const app = express();
-  app.get('/metrics', async (_req, res) => void res.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  app.get('/metrics', async (_req, res) => {
+    const { contentType, body } = await metrics.render();
+    res.type(contentType).send(body);
+  });
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   const server = metricsPort === undefined ? undefined : await listen(app, metricsPort, config.host);
   return {

@@ -60,6 +60,10 @@ describe('distributary start (embedded, end to end)', () => {
     expect(Number(facts.n)).toBe(3);
     const metrics = await (await fetch(`${app.apiUrl}/metrics`)).text();
     expect(metrics).toMatch(/distributary_events_out_total\{stage="realtime",outcome="stored"\} 3/);
+    // Ingest runs on its own thread; its counters are merged into the API's /metrics, once.
+    expect(metrics).toMatch(/distributary_events_out_total\{stage="ingest",outcome="accepted"\} 3/);
+    expect(metrics).toMatch(/distributary_dlq_total\{stage="ingest",reason="unknown_event_type"\} 1/);
+    expect(metrics.match(/^# TYPE distributary_process_process_cpu_seconds_total /gm)).toHaveLength(1);
     await app.stop();
 
     // Restart on the same data dir: nothing is counted twice, the same events are still there.
