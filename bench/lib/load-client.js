@@ -1,7 +1,7 @@
 // Load client for the HTTP benchmarks, run in a worker thread so it does not share the event
 // loop of the server under test (it still shares the machine's cores, as the baseline does).
 // Bodies are pre-built templates; each request fills in fresh event-id suffixes so every
-// event is new to the platform's dedup.
+// event is new to the platform's dedup, and fresh session suffixes (see bodyTemplates).
 const { parentPort, workerData } = require('node:worker_threads');
 const http = require('node:http');
 
@@ -9,13 +9,18 @@ const { url, key, templates, seconds, concurrency, rate, eventsPerBody, startCou
 const target = new URL(url);
 const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
 let counter = startCounter;
-let accepted = 0, failed = 0, requests = 0, inFlight = 0, next = 0;
+let accepted = 0, failed = 0, requests = 0, inFlight = 0, next = 0, bodies = 0;
 const latencies = [];
 
+// Each part after the first starts with a marker: \u0001 a fresh event-id suffix, \u0002 this request's session suffix.
 function body() {
   const parts = templates[next++ % templates.length];
+  const session = (bodies++).toString(36);
   let out = parts[0];
-  for (let i = 1; i < parts.length; i++) out += (counter++).toString(16).padStart(12, '0') + parts[i];
+  for (let i = 1; i < parts.length; i++) {
+    const p = parts[i];
+    out += (p.charCodeAt(0) === 1 ? (counter++).toString(16).padStart(12, '0') : session) + p.slice(1);
+  }
   return out;
 }
 
