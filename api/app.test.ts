@@ -3,6 +3,7 @@ import { silentLogger } from '../lib/logger';
 import { createMetrics } from '../lib/metrics';
 import { DuckDbLiveStore } from '../warehouse/live-store/duckdb-live-store';
 import { liveEvent } from '../warehouse/live-store/live-event.fixture';
+import type { HourReport } from '../warehouse/live-store';
 import { createApiApp } from './app';
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0);
@@ -20,6 +21,25 @@ async function setup() {
 }
 
 describe('API', () => {
+  it('serves hourly data-quality reports: workers of an hour merged, newest hour first, alerts recomputed', async () => {
+    const { app, store } = await setup();
+    const report = (hour: number, events: number, dlq: number, bot: number): HourReport => ({
+      hour: new Date(Date.UTC(2026, 10, 23, hour)).toISOString(), events, stored: events - dlq, dlq, duplicates: 0, late: 0, bot,
+      by_type: { product_view: events }, rejects_by_rule: dlq ? { bot_user_agent: dlq } : {}, reject_rate_by_rule: {}, shares: { reject: 0, late: 0, duplicate: 0, bot: 0 }, alerts: [],
+    });
+    await store.writeQualityReport('a', report(11, 100, 0, 0), NOW - 3_000_000);
+    await store.writeQualityReport('a', report(11, 400, 10, 10), NOW - 2_000_000); // the newer snapshot of worker a wins
+    await store.writeQualityReport('b', report(11, 600, 90, 90), NOW - 2_000_000);
+    await store.writeQualityReport('a', report(12, 50, 0, 0), NOW);
+    await store.writeQualityReport('a', report(1, 50, 0, 0), NOW); // 11 hours ago: outside hours=2
+    const res = await request(app).get('/v1/quality?hours=2');
+    expect(res.status).toBe(200);
+    expect(res.body.hours.map((h: HourReport) => h.hour)).toEqual(['2026-11-23T12:00:00.000Z', '2026-11-23T11:00:00.000Z']);
+    expect(res.body.hours[1]).toMatchObject({ events: 1000, dlq: 100, bot: 100, workers: 2, rejects_by_rule: { bot_user_agent: 100 }, reject_rate_by_rule: { bot_user_agent: 0.1 }, shares: { reject: 0.1, bot: 0.1 } });
+    expect(res.body.hours[1].alerts).toEqual([{ check: 'reject', value: 0.1, threshold: 0.05 }]);
+    expect((await request(app).get('/v1/quality?hours=0')).body.error).toMatchObject({ code: 'invalid_hours' });
+  });
+
   it('serves per-user features, KPIs and trending from the live store', async () => {
     const { app } = await setup();
     const f = await request(app).get('/v1/users/u%2F1/features');

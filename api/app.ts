@@ -3,7 +3,11 @@ import { HttpError } from '../lib/errors';
 import { errorMiddleware } from '../lib/http-errors';
 import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
-import type { LiveStore } from '../warehouse/live-store';
+import type { HourReport, LiveStore } from '../warehouse/live-store';
+import { DEFAULT_QUALITY_ALERTS } from '../lib/config';
+import { mergeHourReports, type QualityThresholds } from '../stream/quality/quality-report';
+
+const HOUR = 3_600_000;
 import { openApiDocument } from './openapi';
 import { parseAsOf, parseLimit, parseWindow } from './windows';
 import { assetPath } from '../lib/package-root';
@@ -14,6 +18,8 @@ export interface ApiDeps {
   logger: Logger;
   /** Extra readiness checks (consumers running, lag bounded); each returns an error text or null. */
   readiness?: () => Promise<string[]>;
+  /** Share thresholds for the data-quality alerts (DISTRIBUTARY_QUALITY_ALERTS): recomputed when workers' reports are merged. */
+  qualityThresholds?: QualityThresholds;
   now?: () => number;
 }
 
@@ -46,6 +52,17 @@ export function createApiApp(deps: ApiDeps) {
 
   app.get('/v1/dlq', async (req, res) => {
     res.json({ entries: await deps.store.dlq(parseLimit(req.query.limit, 100, 10_000), parseAsOf(req.query.since, 0)) });
+  });
+
+  /** Hourly data-quality reports, newest hour first: the real-time workers' reports of an hour merged. */
+  app.get('/v1/quality', async (req, res) => {
+    const hours = parseLimit(req.query.hours, 24, 24 * 31, 'hours');
+    const since = Math.floor(now() / HOUR) * HOUR - (hours - 1) * HOUR;
+    const byHour = new Map<string, HourReport[]>();
+    for (const { report } of await deps.store.qualityReports(since)) byHour.set(report.hour, [...(byHour.get(report.hour) ?? []), report]);
+    const thresholds = deps.qualityThresholds ?? DEFAULT_QUALITY_ALERTS;
+    const merged = [...byHour.values()].map((parts) => ({ ...mergeHourReports(parts, { thresholds }), workers: parts.length }));
+    res.json({ hours: merged.sort((a, b) => b.hour.localeCompare(a.hour)), thresholds });
   });
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));

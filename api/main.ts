@@ -9,7 +9,7 @@ import { createApiApp } from './app';
 export async function runApi(config: Config, logger: Logger) {
   requireShareable(config, 'api', ['store']);
   const store = await openLiveStore(config, logger);
-  const server = await listen(createApiApp({ store, metrics: createMetrics(), logger }), config.apiPort, config.host);
+  const server = await listen(createApiApp({ store, metrics: createMetrics(), logger, qualityThresholds: config.qualityAlerts }), config.apiPort, config.host);
   logger.info({ url: server.url }, 'api listening');
   return { url: server.url, stop: async () => { await server.close(); await store.close(); } };
 }

@@ -33,6 +33,7 @@ export function openApiDocument() {
       '/v1/live/kpis': { get: { summary: 'Per-minute KPIs and window totals', parameters: [q('window', '1m…7d', '15m'), q('as_of', 'ISO time or epoch ms')], responses: { '200': { description: 'KPI report', ...json({ type: 'object' }) }, '400': error } } },
       '/v1/live/trending': { get: { summary: 'Trending products (views + 3 × cart adds)', parameters: [q('window', '1m…7d', '1h'), q('limit', '1–500', '20'), q('as_of', 'ISO time or epoch ms')], responses: { '200': { description: 'Products', ...json({ type: 'object' }) }, '400': error } } },
       '/v1/dlq': { get: { summary: 'Newest DLQ entries with reason, rule and raw payload', parameters: [q('limit', '1–10000', '100'), q('since', 'ISO time or epoch ms')], responses: { '200': { description: 'Entries', ...json({ type: 'object' }) } } } },
+      '/v1/quality': { get: { summary: 'Hourly data-quality reports, newest first: volumes per type, reject rate per rule, late, duplicate and bot shares, alerts (the real-time workers of an hour merged)', parameters: [q('hours', '1–744', '24')], responses: { '200': { description: 'Reports', ...json({ type: 'object' }) } } } },
       '/healthz': { get: { summary: 'Process is alive', responses: { '200': { description: 'ok' } } } },
       '/readyz': { get: { summary: 'Live store answers and consumers run', responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } } },
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text/plain exposition' } } } },

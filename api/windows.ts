@@ -22,9 +22,9 @@ export function parseAsOf(value: unknown, now: number): number {
   return ms;
 }
 
-export function parseLimit(value: unknown, fallback: number, max: number): number {
+export function parseLimit(value: unknown, fallback: number, max: number, name = 'limit'): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new HttpError(400, 'invalid_limit', `limit must be an integer from 1 to ${max}`);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new HttpError(400, `invalid_${name}`, `${name} must be an integer from 1 to ${max}`);
   return n;
 }

@@ -39,7 +39,7 @@ export async function startAll(config: Config, logger: Logger, opts: { print?: (
     }
     return problems;
   };
-  const api = await listen(createApiApp({ store, metrics, logger, readiness }), config.apiPort, config.host);
+  const api = await listen(createApiApp({ store, metrics, logger, readiness, qualityThresholds: config.qualityAlerts }), config.apiPort, config.host);
 
   const generatorStop = new AbortController();
   let generating: Promise<unknown> = Promise.resolve();

@@ -52,6 +52,9 @@ const spec = {
   CLICKHOUSE_DATABASE: { schema: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), default: 'distributary', doc: 'ClickHouse database for the live store.' },
 } as const;
 
+/** The thresholds DISTRIBUTARY_QUALITY_ALERTS gives when unset (for callers built without a Config, like tests). */
+export const DEFAULT_QUALITY_ALERTS: Readonly<Record<(typeof SHARE_CHECKS)[number], number>> = Object.freeze(shareLimits.parse(spec.DISTRIBUTARY_QUALITY_ALERTS.default));
+
 type Spec = typeof spec;
 type Raw = { [K in keyof Spec]: z.output<Spec[K]['schema']> };
 

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import { createEventValidator } from '../contract/validate';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
@@ -8,7 +10,7 @@ import { createDlqSinkHandler } from './dlq';
 import { createLakeHandler } from './lake.consumer';
 import { LakeWriter } from './lake/lake-writer';
 import { createQualityPublisher } from './quality/publish-quality';
-import { createQualityReport } from './quality/quality-report';
+import { createQualityReport, type HourReport } from './quality/quality-report';
 import { createRealtimeHandler } from './realtime.consumer';
 import { createApplyRulesStep } from './rules/apply-rules.step';
 import { watchRuleSet } from './rules/rules-reloader';
@@ -55,7 +57,16 @@ function runGroup(c: Common, name: string, topic: string, handler: BatchHandler,
 /** Real-time path: events.raw → rules → live store (and events.dlq), with the hourly data-quality report. */
 export async function startRealtimeWorker(c: Common & { store: LiveStore }): Promise<Worker> {
   const rules = watchRuleSet({ dir: c.config.rulesDir, params: { late_horizon_ms: c.config.lateEventMs }, intervalMs: c.config.rulesReloadMs, logger: c.logger, registry: c.metrics.registry });
-  const quality = createQualityReport({ categoryOf: (id) => rules.current().categoryOf(id), thresholds: c.config.qualityAlerts, onReport: createQualityPublisher(c.metrics, c.logger) });
+  // Each worker stores its own view of an hour (its partitions); the API merges the workers.
+  const self = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const writes = new Set<Promise<void>>();
+  const persist = (report: HourReport) => {
+    const write = c.store.writeQualityReport(self, report, Date.now()).catch((err: unknown) => c.logger.warn({ err }, 'quality report not stored'));
+    writes.add(write);
+    void write.finally(() => writes.delete(write));
+  };
+  const publish = createQualityPublisher(c.metrics, c.logger);
+  const quality = createQualityReport({ categoryOf: (id) => rules.current().categoryOf(id), thresholds: c.config.qualityAlerts, onReport: (r) => { publish(r); persist(r); } });
   const clean = createApplyRulesStep({ rules: rules.current, threshold: c.config.qualityThreshold });
   const seen = new SeenIds(c.config.dedupWindowMs);
   const now = Date.now();
@@ -64,8 +75,20 @@ export async function startRealtimeWorker(c: Common & { store: LiveStore }): Pro
   const retention = setInterval(() => {
     c.store.deleteOlderThan(Date.now() - c.config.liveRetentionMs).catch((err: unknown) => c.logger.warn({ err }, 'live retention failed'));
   }, 3_600_000).unref();
-  const hourly = setInterval(() => quality.tick(Date.now()), 60_000).unref();
-  return runGroup(c, 'realtime', topicNames(c.config.topicPrefix).raw, handler, { timers: [retention, hourly], onStop: async () => { rules.stop(); quality.flush(); } });
+  // Every minute: close the hour if it is over, and store the hour so far for GET /v1/quality.
+  const minutely = setInterval(() => {
+    quality.tick(Date.now());
+    const soFar = quality.snapshot();
+    if (soFar) persist(soFar);
+  }, 60_000).unref();
+  return runGroup(c, 'realtime', topicNames(c.config.topicPrefix).raw, handler, {
+    timers: [retention, minutely],
+    onStop: async () => {
+      rules.stop();
+      quality.flush();
+      await Promise.all(writes);
+    },
+  });
 }
 
 /** Offline path: events.raw → Parquet lake. */

@@ -4,6 +4,14 @@
  * Each passes warehouse/live-store/live-store.contract.ts.
  */
 
+import type { HourReport } from '../stream/quality/quality-report';
+
+export type { HourReport };
+export interface WorkerHourReport {
+  worker: string;
+  report: HourReport;
+}
+
 /** A cleaned event as the live store keeps it (flat, typed, one row per event). */
 export interface LiveEvent {
   event_id: string;
@@ -98,6 +106,10 @@ export interface LiveStore {
    */
   write(topic: string, events: LiveEvent[], next: Watermarks): Promise<{ written: number }>;
   writeDlq(entries: DlqEntry[]): Promise<void>;
+  /** Appends a worker's data-quality report for an hour (so far, or complete): the newest per worker and hour counts. */
+  writeQualityReport(worker: string, report: HourReport, writtenAt: number): Promise<void>;
+  /** The newest report of each worker for every hour starting at or after `sinceMs`. */
+  qualityReports(sinceMs: number): Promise<WorkerHourReport[]>;
   /** event_ids received since `sinceMs`: seeds duplicate detection after a restart. */
   recentEventIds(sinceMs: number): Promise<string[]>;
   userFeatures(userKey: string, asOf: number, lastN?: number): Promise<UserFeatures>;

@@ -2,7 +2,7 @@ import pino from 'pino';
 import { createMetrics } from '../../lib/metrics';
 import { loadRuleSet, bundledRulesDir } from '../rules/load-ruleset';
 import { createQualityPublisher } from './publish-quality';
-import { createQualityReport, type HourReport, type QualityOutcome } from './quality-report';
+import { createQualityReport, mergeHourReports, type HourReport, type QualityOutcome } from './quality-report';
 
 const HOUR = 3_600_000;
 const T0 = Date.parse('2026-11-23T10:00:00.000Z');
@@ -30,7 +30,7 @@ describe('data-quality report', () => {
     expect(reports).toEqual([]);
     report.record([{ fate: 'stored', type: 'search', rulesHit: [] }], T0 + HOUR + 5); // the next hour closes this one
     expect(reports).toEqual([{
-      hour: '2026-11-23T10:00:00.000Z', events: 100, stored: 86, dlq: 10, duplicates: 4,
+      hour: '2026-11-23T10:00:00.000Z', events: 100, stored: 86, dlq: 10, duplicates: 4, late: 25, bot: 6,
       by_type: { product_view: 64, add_to_cart: 30, purchase: 5, unknown: 1 },
       rejects_by_rule: { bot_user_agent: 4, item_price_negative: 5, json_invalid: 1 },
       reject_rate_by_rule: { bot_user_agent: 0.04, item_price_negative: 0.05, json_invalid: 0.01 },
@@ -58,5 +58,35 @@ describe('data-quality report', () => {
       [40, 'data-quality threshold crossed: reject share 0.1 > 0.05'],
       [40, 'data-quality threshold crossed: late share 0.25 > 0.2'],
     ]);
+  });
+
+  it('merges the partial reports of several workers for one hour: counts add, shares and alerts are recomputed', () => {
+    const parts: HourReport[] = [];
+    const traffic = hourOfTraffic();
+    for (const slice of [traffic.slice(0, 30), traffic.slice(30, 70), traffic.slice(70)]) {
+      const worker = createQualityReport({ categoryOf: rules.categoryOf, thresholds, onReport: (r) => parts.push(r) });
+      worker.record(slice, T0 + 1000);
+      worker.flush();
+    }
+    const whole: HourReport[] = [];
+    const single = createQualityReport({ categoryOf: rules.categoryOf, thresholds, onReport: (r) => whole.push(r) });
+    single.record(traffic, T0 + 1000);
+    single.flush();
+    expect(parts.map((p) => p.events)).toEqual([30, 40, 30]);
+    expect(mergeHourReports(parts, { thresholds })).toEqual(whole[0]);
+  });
+
+  it('snapshots the hour so far without closing it, and is safe with hostile type names', () => {
+    const reports: HourReport[] = [];
+    const report = createQualityReport({ categoryOf: rules.categoryOf, thresholds, onReport: (r) => reports.push(r) });
+    expect(report.snapshot()).toBeUndefined();
+    report.record([{ fate: 'stored', type: '__proto__', rulesHit: [] }, { fate: 'dlq', type: 'constructor', reason: 'x', rule: null }], T0);
+    const snap = report.snapshot()!;
+    expect(snap).toMatchObject({ hour: '2026-11-23T10:00:00.000Z', events: 2, stored: 1, dlq: 1 });
+    expect(Object.keys(snap.by_type).sort()).toEqual(['__proto__', 'constructor']);
+    expect(snap.by_type.__proto__).toBe(1);
+    expect(reports).toEqual([]);
+    report.record([{ fate: 'stored', type: 'search', rulesHit: [] }], T0 + 1);
+    expect(report.snapshot()?.events).toBe(3);
   });
 });

@@ -23,6 +23,8 @@ export interface HourReport {
   stored: number;
   dlq: number;
   duplicates: number;
+  late: number;
+  bot: number;
   by_type: Record<string, number>;
   rejects_by_rule: Record<string, number>;
   reject_rate_by_rule: Record<string, number>;
@@ -84,6 +86,10 @@ export function createQualityReport(opts: QualityReportOptions) {
         hour = undefined;
       }
     },
+    /** The hour so far, without closing it: what the worker persists every minute for the API. */
+    snapshot(): HourReport | undefined {
+      return hour === undefined || c.events === 0 ? undefined : summarise(new Date(hour).toISOString(), c, opts);
+    },
     /** The hour so far (for tests and a final report at shutdown). */
     flush(): void {
       close();
@@ -95,12 +101,36 @@ export function createQualityReport(opts: QualityReportOptions) {
 export type QualityReport = ReturnType<typeof createQualityReport>;
 
 function counters() {
-  return { events: 0, stored: 0, dlq: 0, duplicates: 0, late: 0, bot: 0, byType: {} as Record<string, number>, rejects: {} as Record<string, number> };
+  return { events: 0, stored: 0, dlq: 0, duplicates: 0, late: 0, bot: 0, byType: Object.create(null) as Record<string, number>, rejects: Object.create(null) as Record<string, number> };
 }
 
 const ratio = (n: number, d: number) => (d > 0 ? Math.round((n / d) * 10_000) / 10_000 : 0);
 
-function summarise(hour: string, c: ReturnType<typeof counters>, opts: QualityReportOptions): HourReport {
+type Counters = ReturnType<typeof counters>;
+
+/**
+ * One report from the partial reports of several workers (each owns some partitions) or
+ * several snapshots' owners for the same hour: counts add up, shares and alerts are recomputed.
+ */
+export function mergeHourReports(parts: readonly HourReport[], opts: Pick<QualityReportOptions, 'thresholds' | 'minEventsForAlerts'>): HourReport {
+  const c = counters();
+  const add = (into: Record<string, number>, from: Record<string, number>) => {
+    for (const [k, n] of Object.entries(from)) into[k] = (into[k] ?? 0) + n;
+  };
+  for (const p of parts) {
+    c.events += p.events;
+    c.stored += p.stored;
+    c.dlq += p.dlq;
+    c.duplicates += p.duplicates;
+    c.late += p.late ?? 0;
+    c.bot += p.bot ?? 0;
+    add(c.byType, p.by_type);
+    add(c.rejects, p.rejects_by_rule);
+  }
+  return summarise(parts[0]?.hour ?? new Date(0).toISOString(), c, opts);
+}
+
+function summarise(hour: string, c: Counters, opts: Pick<QualityReportOptions, 'thresholds' | 'minEventsForAlerts'>): HourReport {
   const shares: Record<ShareCheck, number> = { reject: ratio(c.dlq, c.events), late: ratio(c.late, c.events), duplicate: ratio(c.duplicates, c.events), bot: ratio(c.bot, c.events) };
   const alerts = c.events < (opts.minEventsForAlerts ?? 50) ? [] : (Object.keys(shares) as ShareCheck[])
     .filter((k) => shares[k] > opts.thresholds[k])
@@ -111,6 +141,8 @@ function summarise(hour: string, c: ReturnType<typeof counters>, opts: QualityRe
     stored: c.stored,
     dlq: c.dlq,
     duplicates: c.duplicates,
+    late: c.late,
+    bot: c.bot,
     by_type: c.byType,
     rejects_by_rule: c.rejects,
     reject_rate_by_rule: Object.fromEntries(Object.entries(c.rejects).map(([k, n]) => [k, ratio(n, c.events)])),

@@ -4,7 +4,7 @@ import { StoreError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import { runMigrations } from '../../lib/migrations';
 import { clickhouseString, sqlNumber } from '../../lib/sql-literal';
-import type { DlqEntry, KpiReport, LiveEvent, LiveStore, TrendingProduct, UserFeatures, Watermarks } from '../live-store';
+import type { DlqEntry, HourReport, KpiReport, LiveEvent, LiveStore, TrendingProduct, UserFeatures, Watermarks, WorkerHourReport } from '../live-store';
 import { clickhouseDialect } from '../live-views';
 import { clickhouseRollupDialect, ROLLUP_TABLES, trendingRollupSql } from './clickhouse-rollups';
 import { buildKpiReport, buildUserFeatures, trendingProductFrom, type ViewReader } from './view-results';
@@ -246,6 +246,16 @@ GROUP BY bus_partition`,
     })));
   }
 
+  async writeQualityReport(worker: string, report: HourReport, writtenAt: number): Promise<void> {
+    await this.insert('quality_reports', [{ hour_ms: Date.parse(report.hour), worker, written_ms: Math.trunc(writtenAt), report: JSON.stringify(report) }]);
+  }
+
+  async qualityReports(sinceMs: number): Promise<WorkerHourReport[]> {
+    const rows = await this.query<{ worker: string; report: string }>(
+      `SELECT worker, argMax(report, written_ms) AS report FROM quality_reports WHERE hour_ms >= ${sqlNumber(Math.trunc(sinceMs))} GROUP BY hour_ms, worker ORDER BY hour_ms, worker`);
+    return rows.map((r) => ({ worker: r.worker, report: JSON.parse(r.report) as HourReport }));
+  }
+
   async recentEventIds(sinceMs: number): Promise<string[]> {
     const rows = await this.query<{ event_id: string }>(`SELECT event_id FROM events WHERE received_ms >= ${sqlNumber(Math.trunc(sinceMs))}`);
     return rows.map((r) => r.event_id);
@@ -316,6 +326,8 @@ GROUP BY bus_partition`,
 
       for (const day of await this.partitions('dlq')) if (dayEndMs(day) <= cutoffMs) await this.dropPartition('dlq', day);
       if (await this.count(`dlq WHERE failed_ms < ${cutoff}`)) await this.mutate('dlq', `failed_ms < ${cutoff}`);
+      for (const day of await this.partitions('quality_reports')) if (dayEndMs(day) <= cutoffMs) await this.dropPartition('quality_reports', day);
+      if (await this.count(`quality_reports WHERE hour_ms < ${cutoff}`)) await this.mutate('quality_reports', `hour_ms < ${cutoff}`);
     } catch (err) {
       if (err instanceof StoreError) throw err;
       throw new StoreError('ClickHouse live store retention failed', true, { cause: err });

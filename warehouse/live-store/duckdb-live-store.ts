@@ -5,7 +5,7 @@ import path from 'node:path';
 import { StoreError } from '../../lib/errors';
 import { duckString, sqlNumber } from '../../lib/sql-literal';
 import { DuckDb } from '../duckdb';
-import type { DlqEntry, KpiReport, LiveEvent, LiveStore, TrendingProduct, UserFeatures, Watermarks } from '../live-store';
+import type { DlqEntry, HourReport, KpiReport, LiveEvent, LiveStore, TrendingProduct, UserFeatures, Watermarks, WorkerHourReport } from '../live-store';
 import { duckdbDialect as d, trendingSql } from '../live-views';
 import { buildKpiReport, buildUserFeatures, trendingProductFrom, type ViewReader } from './view-results';
 import { assetPath } from '../../lib/package-root';
@@ -138,6 +138,17 @@ export class DuckDbLiveStore implements LiveStore, ViewReader {
     appender.closeSync();
   }
 
+  async writeQualityReport(worker: string, report: HourReport, writtenAt: number): Promise<void> {
+    await this.dlqWriter.run('INSERT INTO quality_reports VALUES (epoch_ms($1::BIGINT)::TIMESTAMP_MS, $2, epoch_ms($3::BIGINT)::TIMESTAMP_MS, $4)',
+      [Date.parse(report.hour), worker, Math.trunc(writtenAt), JSON.stringify(report)]);
+  }
+
+  async qualityReports(sinceMs: number): Promise<WorkerHourReport[]> {
+    const rows = await this.query<{ worker: string; report: string }>(
+      `SELECT worker, arg_max(report, written_at) AS report FROM quality_reports WHERE hour >= epoch_ms(${Math.trunc(sinceMs)}) GROUP BY hour, worker ORDER BY hour, worker`);
+    return rows.map((r) => ({ worker: r.worker, report: JSON.parse(r.report) as HourReport }));
+  }
+
   async recentEventIds(sinceMs: number): Promise<string[]> {
     const rows = await this.query<{ event_id: string }>(`SELECT event_id FROM events WHERE received_at >= epoch_ms(${Math.trunc(sinceMs)})`);
     return rows.map((r) => r.event_id);
@@ -171,6 +182,7 @@ export class DuckDbLiveStore implements LiveStore, ViewReader {
   async deleteOlderThan(cutoffMs: number): Promise<void> {
     await this.db.run(`DELETE FROM events WHERE received_at < epoch_ms(${Math.trunc(cutoffMs)})`);
     await this.db.run(`DELETE FROM dlq WHERE failed_at < epoch_ms(${Math.trunc(cutoffMs)})`);
+    await this.db.run(`DELETE FROM quality_reports WHERE hour < epoch_ms(${Math.trunc(cutoffMs)})`);
     await this.db.run(`DELETE FROM sink_watermarks w WHERE next_offset < (SELECT max(next_offset) FROM sink_watermarks m WHERE m.topic = w.topic AND m.partition = w.partition)`);
   }
 

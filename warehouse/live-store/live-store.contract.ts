@@ -1,4 +1,4 @@
-import type { LiveStore } from '../live-store';
+import type { HourReport, LiveStore } from '../live-store';
 import { liveEvent } from './live-event.fixture';
 
 const T0 = Date.UTC(2026, 10, 23, 10, 0, 0);
@@ -104,6 +104,24 @@ export function runLiveStoreContract(name: string, make: () => Promise<LiveStore
       expect(await store.recentEventIds(min(-1))).toEqual([e.event_id]);
       await store.deleteOlderThan(min(-1));
       expect((await store.freshness()).events).toBe(1);
+    });
+
+    it('keeps the newest data-quality report per worker and hour, and drops old hours with retention', async () => {
+      const hour = (h: number, events: number, note = ''): HourReport => ({
+        hour: new Date(Date.UTC(2026, 10, 23, h)).toISOString(), events, stored: events, dlq: 0, duplicates: 0, late: 0, bot: 0,
+        by_type: { [`product_view${note}`]: events }, rejects_by_rule: {}, reject_rate_by_rule: {}, shares: { reject: 0, late: 0, duplicate: 0, bot: 0 }, alerts: [],
+      });
+      const at = Date.UTC(2026, 10, 23, 12);
+      await store.writeQualityReport('w1', hour(10, 5), at);
+      await store.writeQualityReport('w1', hour(10, 9, "'; DROP TABLE events; --"), at + 60_000);
+      await store.writeQualityReport('w2', hour(10, 3), at);
+      await store.writeQualityReport('w1', hour(11, 4), at);
+      const all = await store.qualityReports(Date.UTC(2026, 10, 23, 10));
+      expect(all.map((r) => [r.worker, r.report.hour.slice(11, 13), r.report.events])).toEqual([['w1', '10', 9], ['w2', '10', 3], ['w1', '11', 4]]);
+      expect(all[0].report).toEqual(hour(10, 9, "'; DROP TABLE events; --"));
+      expect((await store.qualityReports(Date.UTC(2026, 10, 23, 11))).map((r) => r.report.events)).toEqual([4]);
+      await store.deleteOlderThan(Date.UTC(2026, 10, 23, 11));
+      expect((await store.qualityReports(0)).map((r) => r.report.events)).toEqual([4]);
     });
   });
 }
