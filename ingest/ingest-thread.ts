@@ -25,7 +25,8 @@ export function startIngestThread(opts: { config: Config; bus: Bus; topics: Topi
   port1.unref();
   const entry = path.join(__dirname, `thread${path.extname(__filename)}`);
   const data: IngestThreadData = { entry, config: opts.config, writeKeys: opts.writeKeys, topics: opts.topics, busKind: opts.bus.kind, busPort: port2 };
-  const worker = new Worker(assetPath('bin', 'thread.js'), { workerData: data, transferList: [port2] });
+  // The same young-generation size the process runs with (npm start passes --max-semi-space-size=64).
+  const worker = new Worker(assetPath('bin', 'thread.js'), { workerData: data, transferList: [port2], resourceLimits: { maxYoungGenerationSizeMb: 192 } });
   worker.unref(); // the owner's servers keep the process alive; a failed test must not hang on this thread
   const metricRequests = new Map<number, (s: MetricsSnapshot) => void>();
   let nextId = 0;
