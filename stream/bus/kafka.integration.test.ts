@@ -179,7 +179,7 @@ describeWithServices(['kafka'], 'kafka bus', () => {
       }
     });
 
-    it('places keys with partitionFor, keeps timestamps and caps handler batches at maxBatchSize', async () => {
+    it('places keys with partitionFor, keeps timestamps and order, and caps handler batches at maxBatchSize', async () => {
       const bus = make();
       try {
         const t = name('place');
@@ -190,18 +190,41 @@ describeWithServices(['kafka'], 'kafka bus', () => {
         const consumer = bus.consumer({ group: name('g'), topic: t, maxBatchSize: 7 });
         const run = consumer.run(async (b) => {
           sizes.push(b.messages.length);
-          expect(new Set(b.messages.map((m) => m.partition)).size).toBe(1);
           seen.push(...b.messages);
         });
         await until(() => seen.length >= 120, 20_000);
         await consumer.stop();
         await run;
         expect(Math.max(...sizes)).toBeLessThanOrEqual(7);
+        for (let p = 0; p < 3; p++) {
+          const offsets = seen.filter((m) => m.partition === p).map((m) => m.offset);
+          expect(offsets).toEqual(offsets.map((_, i) => i));
+        }
         for (const m of seen) {
           expect(m.partition).toBe(partitionFor(m.key, 3));
           const i = (JSON.parse(m.value.toString()) as { i: number }).i;
           expect(m.timestamp).toBe(1_700_000_000_000 + i);
         }
+        expect(await consumer.lag()).toBe(0);
+      } finally {
+        await bus.close();
+      }
+    });
+
+    it('hands the partitions of one fetch to the handler in one call, and commits each of them', async () => {
+      const bus = make();
+      try {
+        const t = name('coalesce');
+        await bus.ensureTopic({ name: t, partitions: 6 });
+        await bus.produce(t, messages(60, 30));
+        const calls: BusMessage[][] = [];
+        const consumer = bus.consumer({ group: name('g'), topic: t, maxBatchSize: 1000 });
+        const run = consumer.run(async (b) => void calls.push(b.messages));
+        await until(() => calls.flat().length >= 60, 20_000);
+        await consumer.stop();
+        await run;
+        expect(calls).toHaveLength(1);
+        expect(new Set(calls[0].map((m) => m.partition)).size).toBe(6);
         expect(await consumer.lag()).toBe(0);
       } finally {
         await bus.close();

@@ -2,6 +2,7 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { BusUnavailableError } from '../../../lib/errors';
 import type { Logger } from '../../../lib/logger';
 import type { BatchHandler, BatchOutcome, BusConsumer, BusMessage, ConsumerOptions } from '../../bus';
+import { Coalescer, type Chunk } from './coalescer';
 
 /** Group-membership timings (see KafkaBusOptions.consumer). */
 export interface ConsumerTuning {
@@ -28,6 +29,15 @@ export interface ConsumerDeps {
 }
 
 const DEFAULT_MAX_BATCH = 5000;
+/** eachBatch calls kafkajs runs at once: at least the partitions one member usually owns. */
+const PARTITIONS_IN_FLIGHT = 64;
+
+/** A handler call that threw (already reported through onError): its chunks are delivered again. */
+class HandlerFailed extends Error {
+  constructor(cause: unknown) {
+    super('the batch handler failed', { cause });
+  }
+}
 
 /** Errors after which the member must rejoin the group (its generation is over). */
 const REJOIN_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'NOT_COORDINATOR_FOR_GROUP', 'FENCED_INSTANCE_ID']);
@@ -53,13 +63,17 @@ function toBusMessage(topic: string, partition: number, m: KafkaMessage): BusMes
 /**
  * One member of a consumer group, on kafkajs's eachBatch with manual commits.
  *
- * Delivery: a chunk (≤ maxBatchSize messages of one partition) goes to the handler; once it
- * resolves, its offsets (or the handler's `{ commit }`) are committed and only then is the
- * chunk resolved in kafkajs, which moves the fetch position. kafkajs fetches each partition
- * from its last *resolved* offset, so a chunk whose handler threw is neither committed nor
- * resolved and the next fetch hands the same messages again (after a backoff): nothing is
- * skipped. A member that dies or loses the partition leaves it at the committed offset for
- * the next owner (at-least-once; a sink keyed by (partition, offset) gets exactly-once).
+ * Delivery: each partition's fetched batch is cut into chunks of ≤ maxBatchSize messages; the
+ * chunks that the concurrent eachBatch calls of one fetch offer together go to the handler in
+ * one call of ≤ maxBatchSize messages, possibly of several partitions (kafka/coalescer.ts; the
+ * local log also mixes partitions in a batch). Once it resolves, its offsets (or the handler's
+ * `{ commit }`) are committed and only then is each chunk resolved in kafkajs, which moves the
+ * fetch position. kafkajs fetches each partition from its last *resolved* offset, so a chunk
+ * whose handler threw is neither committed nor resolved and the next fetch hands the same
+ * messages again (after a backoff): nothing is skipped. A member that dies or loses the
+ * partition leaves it at the committed offset for the next owner (at-least-once; a sink keyed
+ * by (partition, offset) gets exactly-once). kafkajs fetches again only after every eachBatch of
+ * the last fetch returned, so a rebalance waits for the handler call in flight.
  *
  * Commits go through eachBatch's commitOffsetsIfNecessary(offsets) (a direct OffsetCommit)
  * rather than consumer.commitOffsets(), which silently does nothing once stop() has begun:
@@ -119,6 +133,7 @@ export class KafkaBusConsumer implements BusConsumer {
   /** Keeps one kafkajs consumer running until stop(); replaces it if kafkajs gives up. */
   private async loop(handler: BatchHandler, onError: (err: unknown) => void): Promise<void> {
     let attempt = 0;
+    const coalescer = new Coalescer<EachBatchPayload>(this.maxBatch(), (messages, chunks) => this.handleCall(handler, onError, messages, chunks));
     while (!this.stopping) {
       const consumer = this.create(onError);
       this.current = consumer;
@@ -140,8 +155,10 @@ export class KafkaBusConsumer implements BusConsumer {
         await consumer.run({
           autoCommit: false,
           eachBatchAutoResolve: false,
-          partitionsConsumedConcurrently: 1, // handlers are called one at a time, as on the local log
-          eachBatch: (payload) => this.eachBatch(payload, handler, onError),
+          // Every partition's batch of a fetch at once, so that the coalescer can put them into
+          // one handler call; handlers are still called one at a time, as on the local log.
+          partitionsConsumedConcurrently: PARTITIONS_IN_FLIGHT,
+          eachBatch: (payload) => this.eachBatch(payload, coalescer),
         });
         failure = await Promise.race([this.stopped.promise.then(() => undefined), crashed.promise]);
       } catch (err) {
@@ -188,46 +205,67 @@ export class KafkaBusConsumer implements BusConsumer {
     });
   }
 
-  private async eachBatch(payload: EachBatchPayload, handler: BatchHandler, onError: (err: unknown) => void): Promise<void> {
+  private async eachBatch(payload: EachBatchPayload, coalescer: Coalescer<EachBatchPayload>): Promise<void> {
     const { batch } = payload;
-    if (this.rejoin && !this.stopping) throw this.rejoin;
-    const max = Math.max(1, Math.floor(this.opts.maxBatchSize ?? DEFAULT_MAX_BATCH));
+    const max = this.maxBatch();
+    const live = () => this.owns(payload);
     for (let start = 0; start < batch.messages.length; start += max) {
+      if (this.rejoin && !this.stopping) throw this.rejoin;
       // Not running (stop() began), a seek pending, or the partition is no longer ours: leave the
       // rest unresolved and uncommitted; whoever owns the partition next reads it again.
-      if (this.stopping || !payload.isRunning() || payload.isStale() || !this.assigned.has(batch.partition)) return;
+      if (!live()) return;
       // A rebalance is only learnt from a heartbeat. kafkajs sends one after each fetched batch
       // (up to maxBytesPerPartition of messages), so ask between chunks too (it is rate-limited
       // to heartbeatInterval): a member joining takes its partitions within about a second.
       await this.heartbeat(payload);
       if (this.rejoin && !this.stopping) throw this.rejoin;
       const slice = batch.messages.slice(start, start + max);
-      const keepAlive = this.keepAlive(payload);
-      try {
-        let outcome: BatchOutcome;
-        try {
-          outcome = await handler({ messages: slice.map((m) => toBusMessage(batch.topic, batch.partition, m)) });
-        } catch (err) {
-          onError(err);
-          // Neither committed nor resolved: the next fetch of this partition starts at this chunk.
-          await this.sleep(Math.min(this.deps.tuning.maxBackoffMs, 100 * 2 ** this.failures++));
-          if (this.rejoin && !this.stopping) throw this.rejoin;
-          return;
-        }
-        this.failures = 0;
-        const last = slice[slice.length - 1].offset;
-        await this.commitBatch(payload, outcome, Number(last) + 1);
-        payload.resolveOffset(last);
-      } finally {
-        keepAlive.stop();
+      const fate = await coalescer.submit({ messages: slice.map((m) => toBusMessage(batch.topic, batch.partition, m)), payload, live });
+      if (fate.kind === 'dropped') {
+        if (this.rejoin && !this.stopping) throw this.rejoin;
+        return;
       }
-      if (this.rejoin && !this.stopping) throw this.rejoin;
+      if (fate.kind === 'failed') {
+        // The handler threw: neither committed nor resolved, the next fetch of this partition
+        // starts at this chunk. A failed commit goes on to kafkajs (see commitCall).
+        if (!(fate.error instanceof HandlerFailed)) throw fate.error;
+        if (this.rejoin && !this.stopping) throw this.rejoin;
+        return;
+      }
+      payload.resolveOffset(slice[slice.length - 1].offset);
+    }
+    if (this.rejoin && !this.stopping) throw this.rejoin;
+  }
+
+  /** One handler call over the chunks of one or more partitions, then one commit for all of them. */
+  private async handleCall(handler: BatchHandler, onError: (err: unknown) => void, messages: BusMessage[], chunks: Chunk<EachBatchPayload>[]): Promise<void> {
+    const payload = chunks[0].payload;
+    const keepAlive = this.keepAlive(payload);
+    try {
+      let outcome: BatchOutcome;
+      try {
+        outcome = await handler({ messages });
+      } catch (err) {
+        onError(err);
+        await this.sleep(Math.min(this.deps.tuning.maxBackoffMs, 100 * 2 ** this.failures++));
+        throw new HandlerFailed(err);
+      }
+      this.failures = 0;
+      await this.commitCall(payload, outcome, messages);
+    } finally {
+      keepAlive.stop();
     }
   }
 
-  private async commitBatch(payload: EachBatchPayload, outcome: BatchOutcome, next: number): Promise<void> {
-    const { topic, partition } = payload.batch;
-    const wanted: [number, number][] = outcome ? Object.entries(outcome.commit).map(([p, o]) => [Number(p), o]) : [[partition, next]];
+  private async commitCall(payload: EachBatchPayload, outcome: BatchOutcome, messages: BusMessage[]): Promise<void> {
+    const { topic } = payload.batch;
+    let wanted: [number, number][];
+    if (outcome) wanted = Object.entries(outcome.commit).map(([p, o]) => [Number(p), o]);
+    else {
+      const next = new Map<number, number>();
+      for (const m of messages) next.set(m.partition, Math.max(next.get(m.partition) ?? 0, m.offset + 1));
+      wanted = [...next];
+    }
     // Never commit for a partition this member does not own (the broker would accept it from any
     // member of the current generation).
     const partitions = wanted.filter(([p, o]) => this.assigned.has(p) && Number.isSafeInteger(o) && o >= 0).map(([p, o]) => ({ partition: p, offset: String(o) }));
@@ -235,12 +273,22 @@ export class KafkaBusConsumer implements BusConsumer {
     try {
       await payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions }] });
     } catch (err) {
-      // Thrown on to kafkajs: a rebalance makes it rejoin (the next owner starts at the last
-      // commit); anything else makes it fetch again from the last resolved offset, i.e. this chunk.
+      // Thrown on to kafkajs by every eachBatch of the call: a rebalance makes it rejoin (the next
+      // owner starts at the last commit); anything else makes it fetch again from the last
+      // resolved offsets, i.e. these chunks.
       if (needsRejoin(err)) this.deps.logger?.debug({ err, group: this.opts.group }, 'kafka commit refused: group is rebalancing');
-      else this.deps.logger?.warn({ err, group: this.opts.group }, 'kafka commit failed; the chunk will be delivered again');
+      else this.deps.logger?.warn({ err, group: this.opts.group }, 'kafka commit failed; the chunks will be delivered again');
       throw err;
     }
+  }
+
+  /** Whether a chunk of this batch may still go to the handler (a pending rebalance: no, rejoin first). */
+  private owns(payload: EachBatchPayload): boolean {
+    return !this.stopping && !this.rejoin && payload.isRunning() && !payload.isStale() && this.assigned.has(payload.batch.partition);
+  }
+
+  private maxBatch(): number {
+    return Math.max(1, Math.floor(this.opts.maxBatchSize ?? DEFAULT_MAX_BATCH));
   }
 
   /** Heartbeats while a handler runs (or backs off), so a slow sink does not cost the partitions. */
