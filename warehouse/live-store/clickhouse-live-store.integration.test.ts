@@ -119,9 +119,10 @@ describeWithServices(['clickhouse'], 'ClickHouse live store', () => {
       await reference.close();
     });
 
-    it('a batch inserted but not acknowledged (killed before the watermark moved) is not stored twice', async () => {
+    /** A store whose first write is killed after its insert, before the watermark update (and the bus commit). */
+    const killedAfterFirstInsert = () => {
       let crash = true;
-      const store = await openTestStore({
+      return openTestStore({
         afterInsert: () => {
           if (crash) {
             crash = false;
@@ -129,10 +130,30 @@ describeWithServices(['clickhouse'], 'ClickHouse live store', () => {
           }
         },
       });
+    };
+
+    it('a batch inserted but not acknowledged (killed before the watermark moved) is not stored twice', async () => {
+      const store = await killedAfterFirstInsert();
       try {
         await expect(store.write(TOPIC, batch, next)).rejects.toThrow(/write failed/);
         expect(await store.write(TOPIC, batch, next)).toEqual({ written: 0 }); // all landed before the crash
         expect(await store.write(TOPIC, batch, next)).toEqual({ written: 0 }); // and now below the watermark
+        expect(await snapshot(store)).toEqual(expected);
+        expect(await views(store)).toEqual(expectedViews);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('a coalesced batch of several partitions killed after its insert is stored once when redelivered regrouped', async () => {
+      const store = await killedAfterFirstInsert();
+      try {
+        // The consumer put chunks of both partitions into one call; after the crash each partition
+        // comes back on its own (another member, or chunks cut differently), overlapping the rest.
+        await expect(store.write(TOPIC, [...batch.slice(0, 300), ...batch.slice(600, 800)], { 0: 300, 1: 200 })).rejects.toThrow(/write failed/);
+        expect(await store.write(TOPIC, batch.slice(100, 600), { 0: 600 })).toEqual({ written: 300 });
+        expect(await store.write(TOPIC, batch.slice(600), { 1: 400 })).toEqual({ written: 200 });
+        expect(await store.write(TOPIC, batch, next)).toEqual({ written: 0 });
         expect(await snapshot(store)).toEqual(expected);
         expect(await views(store)).toEqual(expectedViews);
       } finally {

@@ -96,12 +96,18 @@ export class ClickHouseLiveStore implements LiveStore, ViewReader {
 
   private constructor(
     private readonly client: ClickHouseClient,
+    /**
+     * write()'s own connections: reads (API requests, a dashboard polling) queue in the client's
+     * pool of 10 sockets, and the writer must not wait behind them, or the live path falls behind
+     * exactly when it is read most.
+     */
+    private readonly writer: ClickHouseClient,
     private readonly options: ClickHouseLiveStoreOptions,
   ) {}
 
   static async open(options: ClickHouseLiveStoreOptions): Promise<ClickHouseLiveStore> {
     if (!IDENTIFIER.test(options.database)) throw new StoreError(`invalid ClickHouse database name ${JSON.stringify(options.database)}`, false);
-    return new ClickHouseLiveStore(connect(options, options.database), options);
+    return new ClickHouseLiveStore(connect(options, options.database), connect(options, options.database), options);
   }
 
   get database(): string {
@@ -141,26 +147,27 @@ export class ClickHouseLiveStore implements LiveStore, ViewReader {
     return this.exclusive(async () => {
       try {
         const partitions = [...new Set([...events.map((e) => e.bus_partition), ...Object.keys(next).map(Number)])];
-        // (1) no earlier insert of these partitions still running, (2) watermarks, (3) what landed at/above them.
-        const [, stored] = await Promise.all([this.waitForRunningInserts(topic, partitions), this.watermarks(topic, partitions)]);
+        // (1) no earlier insert of these partitions still running; (2) watermarks and (3) what landed, in one read.
+        const [, { stored, landed }] = await Promise.all([this.waitForRunningInserts(topic, partitions), this.storedState(topic, partitions, events)]);
         const candidates = events.filter((e) => e.bus_offset >= (stored.get(e.bus_partition) ?? 0));
-        const landed = await this.landed(topic, candidates);
         const seen = new Set<string>();
+        let alreadyLanded = 0;
         const fresh = candidates.filter((e) => {
           const key = `${e.bus_partition}:${e.bus_offset}`;
+          if (landed.has(key)) alreadyLanded++;
           if (landed.has(key) || seen.has(key)) return false;
           seen.add(key);
           return true;
         });
-        if (landed.size > 0) {
-          this.options.logger?.warn({ topic, landed: landed.size, inserting: fresh.length }, 'clickhouse live store: redelivered rows already stored, skipped');
+        if (alreadyLanded > 0) {
+          this.options.logger?.warn({ topic, landed: alreadyLanded, inserting: fresh.length }, 'clickhouse live store: redelivered rows already stored, skipped');
         }
         if (fresh.length > 0) await this.insertEvents(topic, fresh);
         await this.options.afterInsert?.(topic, fresh);
         const moves = Object.entries(next)
           .map(([p, offset]) => ({ topic, bus_partition: Number(p), next_offset: offset, updated_ms: Date.now() }))
           .filter((m) => m.next_offset > (stored.get(m.bus_partition) ?? 0));
-        if (moves.length > 0) await this.insert('sink_offsets', moves);
+        if (moves.length > 0) await this.insert('sink_offsets', moves, this.writer);
         return { written: fresh.length };
       } catch (err) {
         if (err instanceof StoreError) throw err;
@@ -175,7 +182,7 @@ export class ClickHouseLiveStore implements LiveStore, ViewReader {
    */
   async insertEvents(topic: string, events: LiveEvent[]): Promise<void> {
     if (events.length === 0) return;
-    await this.client.insert({
+    await this.writer.insert({
       table: 'events',
       values: events.map((e) => toRow(topic, e)),
       format: 'JSONEachRow',
@@ -184,20 +191,19 @@ export class ClickHouseLiveStore implements LiveStore, ViewReader {
     });
   }
 
-  /** Next stored offset per partition (0 when none): max() because a watermark only moves forward. */
-  private async watermarks(topic: string, partitions: number[]): Promise<Map<number, number>> {
-    if (partitions.length === 0) return new Map();
-    const rows = await this.query<{ bus_partition: number; next_offset: string }>(
-      `SELECT bus_partition, max(next_offset) AS next_offset FROM sink_offsets
-WHERE topic = ${clickhouseString(topic)} AND bus_partition IN (${partitions.map(sqlNumber).join(', ')})
+  /**
+   * Next stored offset per partition (0 when none; max() because a watermark only moves forward),
+   * and the `partition:offset` of those events already in sink_landed (a primary-key range per
+   * partition), in one request: a write's reads cost one round trip besides the running-insert check.
+   */
+  private async storedState(topic: string, partitions: number[], events: LiveEvent[]): Promise<{ stored: Map<number, number>; landed: Set<string> }> {
+    if (partitions.length === 0) return { stored: new Map(), landed: new Set() };
+    const t = clickhouseString(topic);
+    const selects = [
+      `SELECT 'w' AS kind, bus_partition, toInt64(max(next_offset)) AS o FROM sink_offsets
+WHERE topic = ${t} AND bus_partition IN (${partitions.map(sqlNumber).join(', ')})
 GROUP BY bus_partition`,
-    );
-    return new Map(rows.map((r) => [Number(r.bus_partition), Number(r.next_offset)]));
-  }
-
-  /** `partition:offset` of those events already in sink_landed: a primary-key range read per partition. */
-  private async landed(topic: string, events: LiveEvent[]): Promise<Set<string>> {
-    if (events.length === 0) return new Set();
+    ];
     const ranges = new Map<number, { lo: number; hi: number }>();
     for (const e of events) {
       const r = ranges.get(e.bus_partition);
@@ -207,11 +213,18 @@ GROUP BY bus_partition`,
         r.hi = Math.max(r.hi, e.bus_offset);
       }
     }
-    const where = [...ranges].map(([p, r]) => `(bus_partition = ${sqlNumber(p)} AND bus_offset >= ${sqlNumber(r.lo)} AND bus_offset <= ${sqlNumber(r.hi)})`);
-    const rows = await this.query<{ bus_partition: number; bus_offset: string }>(
-      `SELECT DISTINCT bus_partition, bus_offset FROM sink_landed WHERE topic = ${clickhouseString(topic)} AND (${where.join(' OR ')})`,
-    );
-    return new Set(rows.map((r) => `${r.bus_partition}:${r.bus_offset}`));
+    if (ranges.size > 0) {
+      const where = [...ranges].map(([p, r]) => `(bus_partition = ${sqlNumber(p)} AND bus_offset >= ${sqlNumber(r.lo)} AND bus_offset <= ${sqlNumber(r.hi)})`);
+      selects.push(`SELECT 'l' AS kind, bus_partition, bus_offset AS o FROM sink_landed WHERE topic = ${t} AND (${where.join(' OR ')})`);
+    }
+    const rows = await this.read<{ kind: string; bus_partition: number; o: string }>(selects.join('\nUNION ALL\n'), this.writer);
+    const stored = new Map<number, number>();
+    const landed = new Set<string>();
+    for (const r of rows) {
+      if (r.kind === 'w') stored.set(Number(r.bus_partition), Number(r.o));
+      else landed.add(`${r.bus_partition}:${r.o}`);
+    }
+    return { stored, landed };
   }
 
   /** query_id prefix of this database's event inserts for a topic (the partitions and a uuid follow). */
@@ -230,7 +243,7 @@ GROUP BY bus_partition`,
     const mine = new Set(partitions);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const running = await this.query<{ query_id: string }>(`SELECT query_id FROM system.processes WHERE startsWith(query_id, ${clickhouseString(prefix)})`);
+      const running = await this.read<{ query_id: string }>(`SELECT query_id FROM system.processes WHERE startsWith(query_id, ${clickhouseString(prefix)})`, this.writer);
       const overlapping = running.filter((r) => r.query_id.slice(prefix.length).split(':')[0].split('.').some((p) => mine.has(Number(p))));
       if (overlapping.length === 0) return;
       if (Date.now() > deadline) throw new StoreError(`ClickHouse: an earlier insert for ${topic} is still running (${overlapping[0].query_id})`, true);
@@ -362,8 +375,12 @@ GROUP BY bus_partition`,
 
   /** Runs SQL built by the shared view declarations (all values through lib/sql-literal). */
   async query<T>(sql: string): Promise<T[]> {
+    return this.read<T>(sql, this.client);
+  }
+
+  private async read<T>(sql: string, client: ClickHouseClient): Promise<T[]> {
     try {
-      const rs = await this.client.query({ query: sql, format: 'JSONEachRow' });
+      const rs = await client.query({ query: sql, format: 'JSONEachRow' });
       return await rs.json<T>();
     } catch (err) {
       throw new StoreError('ClickHouse live store query failed', true, { cause: err });
@@ -378,9 +395,9 @@ GROUP BY bus_partition`,
     }
   }
 
-  private async insert(table: string, values: Record<string, unknown>[]): Promise<void> {
+  private async insert(table: string, values: Record<string, unknown>[], client = this.client): Promise<void> {
     try {
-      await this.client.insert({ table, values, format: 'JSONEachRow' });
+      await client.insert({ table, values, format: 'JSONEachRow' });
     } catch (err) {
       throw new StoreError(`ClickHouse live store insert into ${table} failed`, true, { cause: err });
     }
@@ -393,7 +410,7 @@ GROUP BY bus_partition`,
   }
 
   async close(): Promise<void> {
-    await this.client.close();
+    await Promise.all([this.client.close(), this.writer.close()]);
   }
 }
 
