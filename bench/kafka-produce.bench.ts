@@ -7,7 +7,8 @@ import { percentile, report, resourceMeter } from './lib/report';
 /**
  * KafkaBus.produce against the real broker: events per second and per-call latency for
  * several call sizes and concurrencies, gzip against no compression, and the anti-pattern
- * (one awaited produce per event) as the floor. Then one consumer group reading it all back.
+ * (one awaited produce per event) as the floor. Then one consumer group reading each
+ * 1000-per-call topic back, so that the CPU of compressing and of decompressing is seen.
  *
  *   scripts/services.sh up kafka && npx tsx bench/kafka-produce.bench.ts   (BENCH_SMOKE=1: quick)
  */
@@ -67,17 +68,19 @@ export async function kafkaProduceBench(opts: { events: number; brokers: string[
     rows.push(row);
     results.push({ ...row, peak_rss_mb: res.peak_rss_mb });
 
-    if (c.perCall === 1000 && c.compression === 'gzip') {
+    if (c.perCall === 1000) {
       const g = `bench-${randomUUID().slice(0, 8)}`;
       const consumer = bus.consumer({ group: g, topic, maxBatchSize: 5000 });
       let seen = 0;
+      const consumeMeter = resourceMeter();
       const started = performance.now();
       const run = consumer.run(async (b) => void (seen += b.messages.length));
       while (seen < subset.length + 10) await new Promise((r) => setTimeout(r, 10));
       const consumeSeconds = (performance.now() - started) / 1000;
+      const consumeCost = consumeMeter();
       await consumer.stop();
       await run;
-      const consumed = { compression: 'gzip', per_call: 'consume', concurrency: 1, events: seen, events_per_s: Math.round(seen / consumeSeconds) };
+      const consumed = { compression: c.compression, per_call: 'consume', concurrency: 1, events: seen, events_per_s: Math.round(seen / consumeSeconds), cpu_s: Number(consumeCost.cpu_seconds.toFixed(2)) };
       rows.push(consumed);
       results.push({ ...consumed, seconds_including_group_join: consumeSeconds });
     }
