@@ -64,7 +64,10 @@ export class DuckDbLiveStore implements LiveStore, ViewReader {
   ) {}
 
   static async open(file: string): Promise<DuckDbLiveStore> {
-    const db = await DuckDb.open(file);
+    // DuckDB checkpoints when the WAL reaches 16 MB by default: at live-store rates (28 columns)
+    // that is every ~50k rows, and measured it doubled the CPU cost of an insert (18.8 vs 10.5 µs
+    // per row). 256 MB checkpoints every ~800k rows; a restart replays at most that much WAL.
+    const db = await DuckDb.open(file, { checkpoint_threshold: '256MB' });
     // Spill files live only during one write; any found at start-up are a crashed write's, never committed.
     const spillDir = file === ':memory:' ? fs.mkdtempSync(path.join(os.tmpdir(), 'distributary-live-')) : `${file}.spill`;
     if (file !== ':memory:') fs.rmSync(spillDir, { recursive: true, force: true });
