@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { SessionTracker, type SessionStats } from './session-tracker';
 
 const id = (i: number) => `e-${i}`;
@@ -38,4 +39,50 @@ describe('SessionTracker', () => {
     expect(t.record('gap', id(1), 0).events).toBe(1);
     expect(figures(t.record('gap', id(2), 60_000))).toMatchObject({ events: 1, ratePerMin: 0 });
   });
+
+  it('gives the figures of a plain model of its rules, whatever the order, duplicates and bounds', () => {
+    const op = fc.tuple(fc.constantFrom('a', 'b', 'c', 'd', 'e'), fc.oneof(fc.integer({ min: 0, max: 5 }), fc.nat()), fc.oneof(fc.integer({ min: 0, max: 40 }).map((x) => x * 500), fc.constantFrom(NaN, Infinity, 0)));
+    const options = fc.record({ maxSessions: fc.integer({ min: 0, max: 4 }), depth: fc.integer({ min: 0, max: 6 }), windowMs: fc.constantFrom(0, 2000, 7000, 600_000) });
+    fc.assert(fc.property(options, fc.array(op, { minLength: 10, maxLength: 80 }), (opts, ops) => {
+      const tracker = new SessionTracker(opts);
+      const model = new Model(opts.maxSessions, opts.depth, opts.windowMs);
+      for (const [session, event, at] of ops) {
+        expect(figures(tracker.record(session, `e-${event}`, at))).toEqual(model.record(session, `e-${event}`, at));
+        expect(tracker.size).toBe(model.size);
+      }
+    }), { numRuns: 3000 });
+  });
 });
+
+/** The tracker's rules written as plainly as possible: the reference for its figures. */
+class Model {
+  private readonly sessions = new Map<string, { at: number; id: string }[]>();
+  constructor(private readonly max: number, private readonly depth: number, private readonly windowMs: number) {}
+
+  get size() {
+    return this.sessions.size;
+  }
+
+  record(session: string, id: string, at: number) {
+    let events = this.sessions.get(session);
+    if (!events) {
+      if (this.sessions.size >= this.max) this.sessions.delete([...this.sessions.keys()][0]);
+      this.sessions.set(session, (events = []));
+    }
+    if (Number.isFinite(at) && !events.some((e) => e.id === id)) {
+      const i = events.filter((e) => e.at <= at).length; // after the events of the same time
+      if (i > 0 || events.length < this.depth) events.splice(i, 0, { at, id });
+      if (events.length > this.depth) events.shift();
+    }
+    const newest = events.length ? events[events.length - 1].at : 0;
+    const inWindow = events.filter((e) => e.at >= newest - this.windowMs).map((e) => e.at);
+    const span = inWindow.length ? newest - inWindow[0] : 0;
+    const gaps = inWindow.slice(1).map((t, i) => t - inWindow[i]).filter((g) => g > 0);
+    const sum = gaps.reduce((a, g) => a + g, 0);
+    const sumSq = gaps.reduce((a, g) => a + g * g, 0);
+    const mean = gaps.length ? sum / gaps.length : 0;
+    const variance = gaps.length ? Math.max(0, sumSq / gaps.length - mean * mean) : 0;
+    const count = Math.max(1, inWindow.length);
+    return { events: count, ratePerMin: span > 0 ? ((count - 1) * 60_000) / span : 0, intervals: gaps.length, meanIntervalMs: mean, intervalCv: mean > 0 ? Math.sqrt(variance) / mean : 0 };
+  }
+}
