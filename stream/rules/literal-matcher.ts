@@ -46,29 +46,38 @@ export function compileLiteralMatcher(entries: readonly string[]): LiteralMatche
     }
     end[s] = true;
   }
-  if (goto.length * classes > MAX_CELLS) return (s) => re.test(s);
-  // The full transition table, breadth first over failure links; then every step into a state
-  // that completes an entry goes to ACCEPT instead, which keeps itself.
-  const ACCEPT = goto.length;
-  const delta = new Int32Array((goto.length + 1) * classes);
+  if (goto.length >= 0xffff || goto.length * classes > MAX_CELLS) return (s) => re.test(s);
+  // The full transition table, breadth first over failure links.
+  const raw = new Int32Array(goto.length * classes);
   const fail = new Int32Array(goto.length);
   const queue = [0];
   for (let q = 0; q < queue.length; q++) {
     const s = queue[q];
     for (let c = 0; c < classes; c++) {
       const next = goto[s].get(c);
-      const viaFail = s === 0 ? 0 : delta[fail[s] * classes + c];
-      if (next === undefined) delta[s * classes + c] = viaFail;
+      const viaFail = s === 0 ? 0 : raw[fail[s] * classes + c];
+      if (next === undefined) raw[s * classes + c] = viaFail;
       else {
         fail[next] = viaFail;
         end[next] ||= end[viaFail];
-        delta[s * classes + c] = next;
+        raw[s * classes + c] = next;
         queue.push(next);
       }
     }
   }
-  for (let i = 0; i < ACCEPT * classes; i++) if (end[delta[i]]) delta[i] = ACCEPT;
-  delta.fill(ACCEPT, ACCEPT * classes);
+  // Renumbered in breadth-first order, so the rows near the root, where ordinary text keeps the
+  // automaton, sit together in a few cache lines; a step into a state that completes an entry
+  // goes to ACCEPT instead, which keeps itself.
+  const ACCEPT = goto.length;
+  const order = new Int32Array(goto.length);
+  queue.forEach((s, i) => (order[s] = i));
+  const delta = new Uint16Array((ACCEPT + 1) * classes).fill(ACCEPT);
+  for (const s of queue) {
+    for (let c = 0; c < classes; c++) {
+      const next = raw[s * classes + c];
+      if (!end[next]) delta[order[s] * classes + c] = order[next];
+    }
+  }
   return (s) => {
     let state = 0;
     for (let i = 0; i < s.length; i++) {
