@@ -55,7 +55,8 @@ function read(root: unknown, segs: readonly string[]): unknown {
 }
 
 export type CompiledAction =
-  | { kind: 'fix'; apply: (draft: Draft, facts: Facts) => boolean }
+  /** `field`: the path the fix writes. */
+  | { kind: 'fix'; field: string; apply: (draft: Draft, facts: Facts) => boolean }
   | { kind: 'tag' }
   | { kind: 'quarantine'; reason: string }
   | { kind: 'bot' };
@@ -82,14 +83,14 @@ export function compileAction(def: ActionDef): CompiledAction {
   if (PROTECTED.has(def.field.split('.')[0])) throw new Error(`${def.type} cannot rewrite ${def.field}: it identifies the event`);
   const segs = def.field.split('.');
   switch (def.type) {
-    case 'set': return { kind: 'fix', apply: (d) => d.write(segs, def.value === null ? undefined : def.value) };
-    case 'unset': return { kind: 'fix', apply: (d) => d.write(segs, undefined) };
+    case 'set': return { kind: 'fix', field: def.field, apply: (d) => d.write(segs, def.value === null ? undefined : def.value) };
+    case 'unset': return { kind: 'fix', field: def.field, apply: (d) => d.write(segs, undefined) };
     case 'normalise': {
       const norm = NORMALISERS[def.to];
       // A value that normalises to nothing is removed (a blank category is no category), unless
       // the contract requires the field.
       const removeEmpty = def.empty !== 'keep';
-      return { kind: 'fix', apply: (d) => {
+      return { kind: 'fix', field: def.field, apply: (d) => {
         const v = read(d.root, segs);
         if (typeof v !== 'string') return false;
         const n = norm(v);
@@ -99,7 +100,7 @@ export function compileAction(def: ActionDef): CompiledAction {
     case 'derive': {
       const fn = DERIVE[def.fn];
       const from = compileGetter(def.from ?? def.field);
-      return { kind: 'fix', apply: (d, f) => {
+      return { kind: 'fix', field: def.field, apply: (d, f) => {
         const source = from(d.root, f);
         if (source === undefined || source === null) return false;
         return d.write(segs, fn(source));

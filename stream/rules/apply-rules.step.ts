@@ -2,8 +2,9 @@ import type { StorefrontEvent } from '../../contract/events';
 import { dlq, ok, type StepResult } from '../step-result';
 import type { Quality } from '../steps/to-live-event';
 import { Draft } from './actions';
-import type { CompiledRuleSet } from './compile-ruleset';
+import type { CompiledRule, CompiledRuleSet } from './compile-ruleset';
 import type { Facts } from './facts';
+import type { FieldView } from './field-view';
 import { bundledRulesDir, loadRuleSet } from './load-ruleset';
 import { SessionTracker } from './session-tracker';
 
@@ -32,13 +33,19 @@ export interface RuleStepOptions {
 export function createApplyRulesStep(opts: RuleStepOptions): RuleStep {
   const tracker = opts.tracker ?? new SessionTracker();
   const facts: Facts = { receivedAt: 0, occurredAt: 0, session: undefined };
+  let viewOf: CompiledRuleSet | undefined;
+  let view: FieldView | undefined;
   return (event, receivedAt = Date.now()) => {
     const set = opts.rules();
+    if (set !== viewOf) {
+      view = set.createView();
+      viewOf = set;
+    }
     try {
       facts.receivedAt = receivedAt;
       facts.occurredAt = parseInstant(event.occurred_at);
       facts.session = set.usesSession ? tracker.record(event.session_id, event.event_id, facts.occurredAt) : undefined;
-      return evaluate(set, event, facts, opts.threshold);
+      return evaluate(set, view!, event, facts, opts.threshold);
     } catch (err) {
       // A rule that fails on some input must not block its partition: the event is kept, with the reason.
       return dlq('rule_error', [String((err as Error)?.message ?? err).slice(0, 300)], null);
@@ -46,20 +53,24 @@ export function createApplyRulesStep(opts: RuleStepOptions): RuleStep {
   };
 }
 
-function evaluate(set: CompiledRuleSet, event: StorefrontEvent, facts: Facts, threshold: number): RuleStepResult {
+function evaluate(set: CompiledRuleSet, view: FieldView, event: StorefrontEvent, facts: Facts, threshold: number): RuleStepResult {
   const draft = new Draft(event as unknown as Record<string, unknown>);
+  view.load(draft.root, facts);
   const hits: string[] = [];
   let score = 1;
-  let worst: { id: string; factor: number } | undefined;
+  let worst: CompiledRule | undefined;
   const rules = set.forType(event.event_type);
   for (let i = 0; i < rules.length; i++) {
     const rule = rules[i];
-    if (!rule.when(draft.root, facts)) continue;
+    if (!rule.when(view)) continue;
     const action = rule.action;
-    if (action.kind === 'fix' && !action.apply(draft, facts)) continue;
+    if (action.kind === 'fix') {
+      if (!action.apply(draft, facts)) continue;
+      view.changed(draft.root, rule.stale);
+    }
     hits.push(rule.id);
     score *= rule.factor;
-    if (!worst || rule.factor < worst.factor) worst = { id: rule.id, factor: rule.factor };
+    if (!worst || rule.factor < worst.factor) worst = rule;
     if (action.kind === 'quarantine') return dlq(action.reason, [rule.description], rule.id);
     if (action.kind === 'bot') return dlq('bot', [rule.description], rule.id);
   }

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { EVENT_TYPES } from '../../contract/events';
 import { compileAction, type CompiledAction } from './actions';
-import { compileCondition, type Predicate } from './conditions';
+import { compileTest, type Test } from './conditions';
 import { usesSession } from './facts';
+import { FieldSlots, type FieldView } from './field-view';
 import type { Category, ConditionDef, RuleDef, RuleSetFileDef } from './rule-file';
 
 /** A rule set as read from disk and checked against the file format, not yet compiled. */
@@ -18,10 +19,12 @@ export interface CompiledRule {
   id: string;
   category: Category;
   description: string;
-  when: Predicate;
+  when: Test;
   action: CompiledAction;
   /** What a hit multiplies the quality score by: 1 − confidence × (1 − score). */
   factor: number;
+  /** The field slots a fix of this rule can change (none for other actions). */
+  stale: Int32Array;
 }
 
 export interface CompiledRuleSet {
@@ -32,6 +35,8 @@ export interface CompiledRuleSet {
   /** True when some rule reads `$session.*`, so the engine must track sessions. */
   usesSession: boolean;
   categoryOf(ruleId: string): Category | undefined;
+  /** A fresh view over the fields the rules read, for one evaluator (it holds the current event). */
+  createView(): FieldView;
 }
 
 /**
@@ -45,6 +50,7 @@ export function compileRuleSet(src: RuleSetSources, overrides: Record<string, nu
   const rules: CompiledRule[] = [];
   const byType = new Map<string, CompiledRule[]>(EVENT_TYPES.map((t) => [t, []]));
   const seen = new Set<string>();
+  const slots = new FieldSlots();
   let session = false;
   for (const file of src.files) {
     for (const def of file.rules) {
@@ -54,7 +60,7 @@ export function compileRuleSet(src: RuleSetSources, overrides: Record<string, nu
       for (const t of def.types ?? []) if (!byType.has(t)) throw new Error(`${where}: unknown event type ${t} (known: ${EVENT_TYPES.join(', ')})`);
       let rule: CompiledRule;
       try {
-        rule = { id: def.id, category: def.category, description: def.description, when: compileCondition(def.when, env), action: compileAction(def.action), factor: 1 - def.confidence * (1 - def.score) };
+        rule = { id: def.id, category: def.category, description: def.description, when: compileTest(def.when, env, slots), action: compileAction(def.action), factor: 1 - def.confidence * (1 - def.score), stale: new Int32Array(0) };
       } catch (err) {
         throw new Error(`${where}: ${(err as Error).message}`, { cause: err });
       }
@@ -63,6 +69,8 @@ export function compileRuleSet(src: RuleSetSources, overrides: Record<string, nu
       for (const t of def.types ?? EVENT_TYPES) byType.get(t)!.push(rule);
     }
   }
+  // Once every condition has its slots: a fix may change fields that later rules read.
+  for (const rule of rules) if (rule.action.kind === 'fix') rule.stale = slots.affectedBy(rule.action.field);
   const effective = createHash('sha256').update(src.digest).update(JSON.stringify(Object.entries(params).sort())).digest('hex').slice(0, 8);
   const categories = new Map(rules.map((r) => [r.id, r.category]));
   const none: CompiledRule[] = [];
@@ -72,6 +80,7 @@ export function compileRuleSet(src: RuleSetSources, overrides: Record<string, nu
     forType: (type) => byType.get(type) ?? none,
     usesSession: session,
     categoryOf: (id) => categories.get(id),
+    createView: () => slots.view(),
   };
 }
 

@@ -1,4 +1,5 @@
-import { compileGetter, type Facts } from './facts';
+import type { Facts } from './facts';
+import { FieldSlots, type FieldView } from './field-view';
 import { compileLiteralMatcher } from './literal-matcher';
 import type { ConditionDef } from './rule-file';
 
@@ -10,6 +11,8 @@ import type { ConditionDef } from './rule-file';
  * an absent optional field never counts as a bad value.
  */
 export type Predicate = (root: Record<string, unknown>, facts: Facts) => boolean;
+/** A condition compiled against a rule set's field slots, tested on the view of the current event. */
+export type Test = (view: FieldView) => boolean;
 
 export interface CompileEnv {
   params: Readonly<Record<string, number>>;
@@ -20,56 +23,68 @@ type Operand = Extract<ConditionDef, { field: string }>['value'];
 
 const present = (v: unknown) => v !== undefined && v !== null;
 
+/** One condition on its own (tools, tests): its own slots, a fresh read of every field per call. */
 export function compileCondition(def: ConditionDef, env: CompileEnv): Predicate {
+  const slots = new FieldSlots();
+  const test = compileTest(def, env, slots);
+  const view = slots.view();
+  return (root, facts) => {
+    view.load(root, facts);
+    return test(view);
+  };
+}
+
+/** A condition of a rule set: its fields get slots in the set's `slots`. */
+export function compileTest(def: ConditionDef, env: CompileEnv, slots: FieldSlots): Test {
   if ('all' in def) {
-    const parts = def.all.map((d) => compileCondition(d, env));
+    const parts = def.all.map((d) => compileTest(d, env, slots));
     if (parts.length === 1) return parts[0];
-    if (parts.length === 2) { const [x, y] = parts; return (r, f) => x(r, f) && y(r, f); }
-    return (r, f) => {
-      for (let i = 0; i < parts.length; i++) if (!parts[i](r, f)) return false;
+    if (parts.length === 2) { const [x, y] = parts; return (v) => x(v) && y(v); }
+    return (v) => {
+      for (let i = 0; i < parts.length; i++) if (!parts[i](v)) return false;
       return true;
     };
   }
   if ('any' in def) {
-    const parts = def.any.map((d) => compileCondition(d, env));
+    const parts = def.any.map((d) => compileTest(d, env, slots));
     if (parts.length === 1) return parts[0];
-    if (parts.length === 2) { const [x, y] = parts; return (r, f) => x(r, f) || y(r, f); }
-    return (r, f) => {
-      for (let i = 0; i < parts.length; i++) if (parts[i](r, f)) return true;
+    if (parts.length === 2) { const [x, y] = parts; return (v) => x(v) || y(v); }
+    return (v) => {
+      for (let i = 0; i < parts.length; i++) if (parts[i](v)) return true;
       return false;
     };
   }
   if ('not' in def) {
-    const inner = compileCondition(def.not, env);
-    return (r, f) => !inner(r, f);
+    const inner = compileTest(def.not, env, slots);
+    return (v) => !inner(v);
   }
-  const get = compileGetter(def.field);
+  const at = slots.slot(def.field);
   const value = resolve(def.value, env, def.field);
   switch (def.op) {
-    case 'exists': return (r, f) => present(get(r, f));
-    case 'missing': return (r, f) => !present(get(r, f));
-    case 'is_blank': return (r, f) => {
-      const v = get(r, f);
-      return !present(v) || (typeof v === 'string' && v.trim() === '');
+    case 'exists': return (v) => present(v.get(at));
+    case 'missing': return (v) => !present(v.get(at));
+    case 'is_blank': return (v) => {
+      const x = v.get(at);
+      return !present(x) || (typeof x === 'string' && x.trim() === '');
     };
-    case 'eq': return (r, f) => get(r, f) === value;
-    case 'ne': return (r, f) => {
-      const v = get(r, f);
-      return present(v) && v !== value;
+    case 'eq': return (v) => v.get(at) === value;
+    case 'ne': return (v) => {
+      const x = v.get(at);
+      return present(x) && x !== value;
     };
-    case 'lt': { const n = num(value, def); return (r, f) => { const v = get(r, f); return typeof v === 'number' && v < n; }; }
-    case 'lte': { const n = num(value, def); return (r, f) => { const v = get(r, f); return typeof v === 'number' && v <= n; }; }
-    case 'gt': { const n = num(value, def); return (r, f) => { const v = get(r, f); return typeof v === 'number' && v > n; }; }
-    case 'gte': { const n = num(value, def); return (r, f) => { const v = get(r, f); return typeof v === 'number' && v >= n; }; }
-    case 'in': { const set = new Set(arr(value, def)); return (r, f) => set.has(get(r, f) as never); }
-    case 'not_in': { const set = new Set(arr(value, def)); return (r, f) => { const v = get(r, f); return present(v) && !set.has(v as never); }; }
-    case 'contains': { const s = str(value, def); return (r, f) => { const v = get(r, f); return typeof v === 'string' && v.includes(s); }; }
-    case 'starts_with': { const s = str(value, def); return (r, f) => { const v = get(r, f); return typeof v === 'string' && v.startsWith(s); }; }
-    case 'ends_with': { const s = str(value, def); return (r, f) => { const v = get(r, f); return typeof v === 'string' && v.endsWith(s); }; }
-    case 'in_list': { const set = new Set(list(def, env)); return (r, f) => set.has(get(r, f) as string); }
-    case 'not_in_list': { const set = new Set(list(def, env)); return (r, f) => { const v = get(r, f); return present(v) && !set.has(v as string); }; }
-    case 'matches_list': { const matches = compileLiteralMatcher(list(def, env)); return (r, f) => { const v = get(r, f); return typeof v === 'string' && matches(v); }; }
-    case 'is_type': { const t = str(value, def); return (r, f) => typeOf(get(r, f)) === t; }
+    case 'lt': { const n = num(value, def); return (v) => { const x = v.get(at); return typeof x === 'number' && x < n; }; }
+    case 'lte': { const n = num(value, def); return (v) => { const x = v.get(at); return typeof x === 'number' && x <= n; }; }
+    case 'gt': { const n = num(value, def); return (v) => { const x = v.get(at); return typeof x === 'number' && x > n; }; }
+    case 'gte': { const n = num(value, def); return (v) => { const x = v.get(at); return typeof x === 'number' && x >= n; }; }
+    case 'in': { const set = new Set(arr(value, def)); return (v) => set.has(v.get(at) as never); }
+    case 'not_in': { const set = new Set(arr(value, def)); return (v) => { const x = v.get(at); return present(x) && !set.has(x as never); }; }
+    case 'contains': { const s = str(value, def); return (v) => { const x = v.get(at); return typeof x === 'string' && x.includes(s); }; }
+    case 'starts_with': { const s = str(value, def); return (v) => { const x = v.get(at); return typeof x === 'string' && x.startsWith(s); }; }
+    case 'ends_with': { const s = str(value, def); return (v) => { const x = v.get(at); return typeof x === 'string' && x.endsWith(s); }; }
+    case 'in_list': { const set = new Set(list(def, env)); return (v) => set.has(v.get(at) as string); }
+    case 'not_in_list': { const set = new Set(list(def, env)); return (v) => { const x = v.get(at); return present(x) && !set.has(x as string); }; }
+    case 'matches_list': { const matches = compileLiteralMatcher(list(def, env)); return (v) => { const x = v.get(at); return typeof x === 'string' && matches(x); }; }
+    case 'is_type': { const t = str(value, def); return (v) => typeOf(v.get(at)) === t; }
   }
 }
 

@@ -44,18 +44,32 @@ export const COMPUTED_FIELDS: Readonly<Record<string, Computed>> = {
 };
 
 export const usesSession = (field: string) => field.startsWith('$session.');
+/** Computed fields worked out from the facts alone: a fix to the event cannot change them. */
+export const readsFactsOnly = (field: string) => field === '$age_ms' || usesSession(field);
 
-/** Compiles a dotted path into a reader of own properties only: inherited keys are never read. */
+export function computedField(path: string): Computed {
+  const computed = COMPUTED_FIELDS[path];
+  if (!computed) throw new Error(`unknown computed field ${path}: known ones are ${Object.keys(COMPUTED_FIELDS).join(', ')}`);
+  return computed;
+}
+
+/**
+ * A reader of one key. A key Object.prototype lacks cannot be inherited by a JSON object: it
+ * is read directly (the hot path), unless `ownOnly`; one it has (toString, valueOf …) is read
+ * only if it is the object's own.
+ */
+export function keyReader(k: string, ownOnly: boolean): (o: unknown) => unknown {
+  return ownOnly || k in Object.prototype ? (o) => own(o, k) : (o) => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[k] : undefined);
+}
+
+/**
+ * Compiles a dotted path into a reader of own properties only: inherited keys are never read.
+ * Paths of three or more keys (into arrays, whose methods are inherited) check every key.
+ */
 export function compileGetter(path: string): (root: Record<string, unknown>, facts: Facts) => unknown {
-  if (path.startsWith('$')) {
-    const computed = COMPUTED_FIELDS[path];
-    if (!computed) throw new Error(`unknown computed field ${path}: known ones are ${Object.keys(COMPUTED_FIELDS).join(', ')}`);
-    return computed;
-  }
+  if (path.startsWith('$')) return computedField(path);
   const segs = path.split('.');
-  // A key Object.prototype lacks cannot be inherited by a JSON object: read it directly (the
-  // hot path); one it has (toString, valueOf …) is read only if it is the object's own.
-  const [a, b] = segs.map((k) => (k in Object.prototype ? (o: unknown) => own(o, k) : (o: unknown) => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[k] : undefined)));
+  const [a, b] = segs.map((k) => keyReader(k, false));
   if (segs.length === 1) return (root) => a(root);
   if (segs.length === 2) return (root) => b(a(root));
   return (root) => {
