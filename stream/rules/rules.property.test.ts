@@ -68,4 +68,11 @@ describe('rule engine properties', () => {
       expect(parseInstant(text)).toBe(Date.parse(text));
     }), { numRuns: 5000 });
   });
+
+  it('works out every day from 1970 to 2600 as Date.parse does', () => {
+    for (let t = 0; t < Date.UTC(2600, 0, 1); t += 86_400_000 + 3_723_456) {
+      const text = new Date(t).toISOString();
+      if (parseInstant(text) !== Date.parse(text)) expect(parseInstant(text)).toBe(Date.parse(text));
+    }
+  });
 });
