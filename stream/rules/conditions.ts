@@ -22,6 +22,11 @@ export interface CompileEnv {
 type Operand = Extract<ConditionDef, { field: string }>['value'];
 
 const present = (v: unknown) => v !== undefined && v !== null;
+/** s.trim() === '', without trimming the usual case: a string that starts with printable ASCII. */
+const blank = (s: string) => {
+  const c = s.charCodeAt(0);
+  return c > 32 && c < 127 ? false : s.trim() === '';
+};
 
 /** One condition on its own (tools, tests): its own slots, a fresh read of every field per call. */
 export function compileCondition(def: ConditionDef, env: CompileEnv): Predicate {
@@ -65,7 +70,7 @@ export function compileTest(def: ConditionDef, env: CompileEnv, slots: FieldSlot
     case 'missing': return (v) => !present(v.get(at));
     case 'is_blank': return (v) => {
       const x = v.get(at);
-      return !present(x) || (typeof x === 'string' && x.trim() === '');
+      return !present(x) || (typeof x === 'string' && blank(x));
     };
     case 'eq': return (v) => v.get(at) === value;
     case 'ne': return (v) => {
