@@ -1,6 +1,18 @@
-import { computedField, keyReader, readsFactsOnly, type Facts } from './facts';
+import { computedField, readsFactsOnly, type Facts } from './facts';
 
-type Reader = (view: FieldView) => unknown;
+type Computed = (root: Record<string, unknown>, facts: Facts) => unknown;
+
+/** How a slot is read: a key of its parent (directly, or only if the parent's own), or a computed field. */
+const DIRECT = 0, OWN = 1, COMPUTED = 2;
+
+/** What a view needs to read the slots, as parallel arrays indexed by slot. */
+interface Layout {
+  kinds: number[];
+  /** The slot of the object the key is read from; -1 for the event itself. */
+  parents: number[];
+  keys: string[];
+  computed: (Computed | undefined)[];
+}
 
 /**
  * The fields a rule set reads, one slot per distinct path, numbered at compile time; a path's
@@ -11,15 +23,12 @@ type Reader = (view: FieldView) => unknown;
  */
 export class FieldSlots {
   private readonly index = new Map<string, number>();
-  private readonly readers: Reader[] = [];
+  private readonly layout: Layout = { kinds: [], parents: [], keys: [], computed: [] };
   /** The dotted path of each slot ('$…' for a computed field). */
   private readonly paths: string[] = [];
 
   slot(path: string): number {
-    if (path.startsWith('$')) {
-      const computed = computedField(path);
-      return this.add(path, path, (v) => computed(v.root, v.facts));
-    }
+    if (path.startsWith('$')) return this.add(path, path, COMPUTED, -1, '', computedField(path));
     const segs = path.split('.');
     // As compileGetter: a path of three or more keys reads own properties only, at every key.
     return this.key(segs, segs.length, segs.length > 2);
@@ -27,18 +36,22 @@ export class FieldSlots {
 
   /** The slot of the first n keys of segs. */
   private key(segs: readonly string[], n: number, ownOnly: boolean): number {
+    const k = segs[n - 1];
+    // A key Object.prototype lacks cannot be inherited by a JSON object: it is read directly.
+    const kind = ownOnly || k in Object.prototype ? OWN : DIRECT;
+    const parent = n === 1 ? -1 : this.key(segs, n - 1, ownOnly);
     const path = segs.slice(0, n).join('.');
-    const read = keyReader(segs[n - 1], ownOnly);
-    if (n === 1) return this.add(`${ownOnly}:${path}`, path, (v) => read(v.root));
-    const parent = this.key(segs, n - 1, ownOnly);
-    return this.add(`${ownOnly}:${path}`, path, (v) => read(v.get(parent)));
+    return this.add(`${ownOnly}:${path}`, path, kind, parent, k, undefined);
   }
 
-  private add(id: string, path: string, reader: Reader): number {
+  private add(id: string, path: string, kind: number, parent: number, key: string, computed: Computed | undefined): number {
     let i = this.index.get(id);
     if (i === undefined) {
-      i = this.readers.push(reader) - 1;
-      this.paths.push(path);
+      i = this.paths.push(path) - 1;
+      this.layout.kinds.push(kind);
+      this.layout.parents.push(parent);
+      this.layout.keys.push(key);
+      this.layout.computed.push(computed);
       this.index.set(id, i);
     }
     return i;
@@ -55,7 +68,8 @@ export class FieldSlots {
 
   /** A view over the slots registered so far (compile first, then make views). */
   view(): FieldView {
-    return new FieldView([...this.readers]);
+    const { kinds, parents, keys, computed } = this.layout;
+    return new FieldView({ kinds: [...kinds], parents: [...parents], keys: [...keys], computed: [...computed] });
   }
 }
 
@@ -70,9 +84,9 @@ export class FieldView {
   private readonly stamps: Int32Array;
   private generation = 1;
 
-  constructor(private readonly readers: readonly Reader[]) {
-    this.values = readers.map(() => undefined);
-    this.stamps = new Int32Array(readers.length);
+  constructor(private readonly layout: Layout) {
+    this.values = layout.kinds.map(() => undefined);
+    this.stamps = new Int32Array(layout.kinds.length);
   }
 
   load(root: Record<string, unknown>, facts: Facts): void {
@@ -92,9 +106,21 @@ export class FieldView {
 
   get(slot: number): unknown {
     if (this.stamps[slot] === this.generation) return this.values[slot];
-    const v = this.readers[slot](this);
+    const v = this.read(slot);
     this.values[slot] = v;
     this.stamps[slot] = this.generation;
     return v;
   }
+
+  private read(slot: number): unknown {
+    const { kinds, parents, keys, computed } = this.layout;
+    const kind = kinds[slot];
+    if (kind === COMPUTED) return computed[slot]!(this.root, this.facts);
+    const o = parents[slot] < 0 ? this.root : this.get(parents[slot]);
+    if (typeof o !== 'object' || o === null) return undefined;
+    const k = keys[slot];
+    return kind === DIRECT || hasOwn.call(o, k) ? (o as Record<string, unknown>)[k] : undefined;
+  }
 }
+
+const hasOwn = Object.prototype.hasOwnProperty;
