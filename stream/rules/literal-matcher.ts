@@ -66,24 +66,26 @@ export function compileLiteralMatcher(entries: readonly string[]): LiteralMatche
     }
   }
   // Renumbered in breadth-first order, so the rows near the root, where ordinary text keeps the
-  // automaton, sit together in a few cache lines; a step into a state that completes an entry
-  // goes to ACCEPT instead, which keeps itself.
-  const ACCEPT = goto.length;
+  // automaton, sit together in a few cache lines. A cell holds the offset of the next row, not
+  // its number: the step from one character to the next is an add and a load, no multiply. A
+  // step into a state that completes an entry goes to the ACCEPT row, which keeps itself.
+  const ACCEPT = goto.length * classes;
   const order = new Int32Array(goto.length);
   queue.forEach((s, i) => (order[s] = i));
-  const delta = new Uint16Array((ACCEPT + 1) * classes).fill(ACCEPT);
+  const cells = ACCEPT + classes;
+  const delta = (cells <= 0x10000 ? new Uint16Array(cells) : new Int32Array(cells)).fill(ACCEPT);
   for (const s of queue) {
     for (let c = 0; c < classes; c++) {
       const next = raw[s * classes + c];
-      if (!end[next]) delta[order[s] * classes + c] = order[next];
+      if (!end[next]) delta[order[s] * classes + c] = order[next] * classes;
     }
   }
   return (s) => {
-    let state = 0;
+    let row = 0;
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
-      state = delta[state * classes + (c < 128 ? cls[c] : 0)];
-      if (state === ACCEPT) return true;
+      row = delta[row + (c < 128 ? cls[c] : 0)];
+      if (row === ACCEPT) return true;
     }
     return false;
   };
