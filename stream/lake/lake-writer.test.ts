@@ -90,4 +90,36 @@ print(t.num_rows, t.schema.field("occurred_at").type, t.column("event_id").to_py
     await a.close();
     await b.close();
   });
+
+  it('keeps every row of many batches, each file in offset order, also when offsets arrive out of order', async () => {
+    const root = tempDir();
+    const writer = await LakeWriter.open({ root, rollRows: 1e9, rollMs: 1e9 });
+    const all = [...messages(0, 0, 3000), ...messages(1, 0, 3000)];
+    // Partition 2 arrives out of order (a consumer that seeks back): its files must still be sorted.
+    const shuffled = [...messages(2, 20, 20), ...messages(2, 0, 20)];
+    for (let i = 0; i < all.length; i += 250) await writer.add(all.slice(i, i + 250)); // batches move in the background
+    await writer.add(shuffled);
+    await writer.close();
+    const db = await DuckDb.open(':memory:');
+    const files = await db.all<{ filename: string; n: bigint; sorted: boolean }>(`SELECT filename, count(*) AS n,
+      bool_and(bus_offset > prev) AS sorted FROM (SELECT filename, bus_offset, lag(bus_offset, 1, -1) OVER (PARTITION BY filename ORDER BY file_row_number) AS prev
+      FROM read_parquet('${root}/raw/**/*.parquet', filename = true, file_row_number = true)) GROUP BY filename`);
+    db.close();
+    expect(files).toHaveLength(6);
+    expect(files.every((f) => f.sorted)).toBe(true);
+    expect(files.reduce((s, f) => s + Number(f.n), 0)).toBe(6040);
+    expect(await readLake(root)).toMatchObject({ n: 6040, ids: 6040 });
+  });
+
+  it('writes events dated outside 1677–2262 instead of failing every roll', async () => {
+    const root = tempDir();
+    const writer = await LakeWriter.open({ root, rollRows: 1e9, rollMs: 1e9 });
+    const dated = ['0033-04-03T15:00:00Z', '2300-01-01T00:30:00Z'].map((occurred_at, offset) => ({
+      topic: 'events.raw', partition: 0, offset, key: 'k', value: Buffer.from(JSON.stringify({ event_id: `old-${offset}`, occurred_at })), timestamp: H11,
+    }));
+    const files = await writer.roll().then(() => writer.add(dated)).then(() => writer.roll());
+    expect(files.map((f) => path.relative(root, path.dirname(f))).sort()).toEqual(['raw/event_date=0033-04-03/hour=15', 'raw/event_date=2300-01-01/hour=00']);
+    expect(writer.committable()).toEqual({ 0: 2 });
+    await writer.close();
+  });
 });

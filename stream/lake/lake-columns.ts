@@ -1,0 +1,56 @@
+/**
+ * Typed columns extracted from the raw JSON, in DuckDB's C++ rather than in JS.
+ * One json_extract over a list of paths parses each payload once (17 single extractions
+ * parsed it 17 times: ~25% slower, measured in bench/parquet.bench.ts).
+ */
+const FIELDS: [name: string, path: string, type: string][] = [
+  ['event_id', '$.event_id', 'VARCHAR'],
+  ['event_type', '$.event_type', 'VARCHAR'],
+  ['schema_version', '$.schema_version', 'INTEGER'],
+  ['occurred_at', '$.occurred_at', 'TIMESTAMPTZ'],
+  ['user_id', '$.user_id', 'VARCHAR'],
+  ['anonymous_id', '$.anonymous_id', 'VARCHAR'],
+  ['session_id', '$.session_id', 'VARCHAR'],
+  ['product_id', '$.properties.product_id', 'VARCHAR'],
+  ['category', '$.properties.category', 'VARCHAR'],
+  ['price', '$.properties.price', 'DOUBLE'],
+  ['currency', '$.properties.currency', 'VARCHAR'],
+  ['quantity', '$.properties.quantity', 'INTEGER'],
+  ['order_id', '$.properties.order_id', 'VARCHAR'],
+  ['revenue', '$.properties.revenue', 'DOUBLE'],
+  ['search_query', '$.properties.query', 'VARCHAR'],
+];
+
+/** Column order of a lake file (and of the datamart's staging table). */
+export const LAKE_COLUMNS = [...FIELDS.map(([n]) => n).slice(0, 4), 'received_at', ...FIELDS.map(([n]) => n).slice(4), 'payload', 'bus_partition', 'bus_offset'];
+
+/**
+ * A batch of raw rows as appended. The payload arrives as bytes (no JS string per row) and
+ * becomes VARCHAR in placedRows; the writer hands over valid UTF-8 only.
+ */
+export const BATCH_COLUMNS = '(payload BLOB, received_at TIMESTAMP_MS, bus_partition INTEGER, bus_offset BIGINT)';
+
+const OCCURRED_AT = `timezone('UTC', TRY_CAST(json_extract_string(payload, '$.occurred_at') AS TIMESTAMPTZ))::TIMESTAMP_MS`;
+
+/**
+ * The rows of batch table `source` with `placed_at`, the hour that places each in the lake
+ * (its event date and hour are strftime'd once per group, not per row: measured 2x cheaper).
+ * Only occurred_at is extracted here; the other typed columns are extracted while a file is
+ * written, so a roll stores each payload once and no typed column at all.
+ */
+export const placedRows = (source: string) => `SELECT payload, received_at, bus_partition, bus_offset,
+  date_trunc('hour', coalesce(${OCCURRED_AT}, received_at)) AS placed_at
+  FROM (SELECT decode(payload) AS payload, * EXCLUDE (payload) FROM ${source})`;
+
+/** Lake directories of placed rows: event date and hour as in raw/event_date=…/hour=…. */
+export const PLACE = `strftime(placed_at, '%Y-%m-%d') AS event_date, strftime(placed_at, '%H') AS hour`;
+
+const EXTRACT = `SELECT ${FIELDS.map(([name, , type], i) =>
+  type === 'TIMESTAMPTZ'
+    ? `timezone('UTC', TRY_CAST(j[${i + 1}] AS TIMESTAMPTZ))::TIMESTAMP_MS AS ${name}`
+    : type === 'VARCHAR' ? `j[${i + 1}] AS ${name}` : `TRY_CAST(j[${i + 1}] AS ${type}) AS ${name}`,
+).join(', ')}, received_at, payload, bus_partition, bus_offset
+FROM (SELECT json_extract_string(payload, [${FIELDS.map(([, p]) => `'${p}'`).join(', ')}]) AS j, * FROM incoming)`;
+
+/** Lake rows, in LAKE_COLUMNS order, from the placed rows that `select` returns. */
+export const lakeRows = (select: string) => `WITH incoming AS (${select}) SELECT ${LAKE_COLUMNS.join(', ')} FROM (${EXTRACT})`;

@@ -1,0 +1,98 @@
+import {
+  DuckDBBigIntType, DuckDBBlobType, DuckDBBlobValue, DuckDBDataChunk, DuckDBIntegerType, DuckDBTimestampMillisecondsType,
+  DuckDBTimestampMillisecondsValue, type DuckDBConnection,
+} from '@duckdb/node-api';
+import { isUtf8 } from 'node:buffer';
+import type { DuckDb } from '../../warehouse/duckdb';
+import type { BusMessage } from '../bus';
+import { BATCH_COLUMNS, placedRows } from './lake-columns';
+
+const BATCH_TYPES = [DuckDBBlobType.instance, DuckDBTimestampMillisecondsType.instance, DuckDBIntegerType.instance, DuckDBBigIntType.instance];
+/** DuckDB's vector size: the most rows one data chunk holds. */
+const CHUNK_ROWS = 2048;
+
+/**
+ * Rows on their way to the next roll. Each batch is appended as data chunks (bytes, no JS
+ * string or call per row) to a table of its own; on a second connection DuckDB then moves
+ * waiting batches into table `roll`, placed by event date and hour, while JS prepares the next
+ * batch. A batch leaves its table only in the transaction that puts it into `roll`, so a
+ * failed move loses nothing: drain() retries it, and moves always go oldest first, so `roll`
+ * holds rows in the order they arrived.
+ */
+export class Staging {
+  private waiting: string[] = [];
+  private batches = 0;
+  private moving: Promise<void> = Promise.resolve();
+  private failed = false;
+
+  private constructor(
+    private readonly db: DuckDb,
+    private readonly mover: DuckDBConnection,
+  ) {}
+
+  static async open(db: DuckDb): Promise<Staging> {
+    await db.run(`CREATE TABLE empty_batch ${BATCH_COLUMNS}`);
+    const staging = new Staging(db, await db.connect());
+    await staging.clear();
+    return staging;
+  }
+
+  /** Appends messages in order; they reach `roll` in the background. */
+  async append(messages: BusMessage[]): Promise<void> {
+    const table = `batch_${this.batches++}`;
+    await this.db.run(`CREATE TABLE ${table} ${BATCH_COLUMNS}`);
+    const appender = await this.db.conn.createAppender(table);
+    try {
+      for (let i = 0; i < messages.length; i += CHUNK_ROWS) {
+        const rows = messages.slice(i, i + CHUNK_ROWS);
+        const chunk = DuckDBDataChunk.create(BATCH_TYPES, rows.length);
+        chunk.setColumns([
+          // A VARCHAR cannot hold invalid UTF-8: such a payload is stored with U+FFFD in place of bad bytes.
+          rows.map((m) => new DuckDBBlobValue(isUtf8(m.value) ? m.value : Buffer.from(m.value.toString('utf8')))),
+          rows.map((m) => new DuckDBTimestampMillisecondsValue(BigInt(Math.trunc(m.timestamp)))),
+          rows.map((m) => m.partition),
+          rows.map((m) => BigInt(m.offset)),
+        ]);
+        appender.appendDataChunk(chunk);
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+    this.waiting.push(table);
+    // After a failure, batches wait for drain().
+    this.moving = this.moving.then(() => (this.failed ? undefined : this.moveWaiting().catch(() => void (this.failed = true))));
+  }
+
+  /** Puts every appended batch into `roll`; throws if they cannot be moved. */
+  async drain(): Promise<void> {
+    await this.moving;
+    this.failed = false;
+    await this.moveWaiting();
+  }
+
+  /** Empties `roll`, once its rows are in lake files. */
+  async clear(): Promise<void> {
+    // Replacing the table rather than deleting its rows hands the memory back at once.
+    await this.db.run(`CREATE OR REPLACE TABLE roll AS ${placedRows('empty_batch')} WITH NO DATA`);
+  }
+
+  async close(): Promise<void> {
+    await this.moving;
+    this.mover.closeSync();
+  }
+
+  /** Moves all waiting batches in one transaction: one round trip however far behind it is. */
+  private async moveWaiting(): Promise<void> {
+    const tables = [...this.waiting];
+    if (tables.length === 0) return;
+    try {
+      await this.mover.run(['BEGIN TRANSACTION', ...tables.map((t) => `INSERT INTO roll ${placedRows(t)}`), ...tables.map((t) => `DROP TABLE ${t}`), 'COMMIT'].join(';\n'));
+    } catch (err) {
+      // A failed COMMIT has already rolled back: the original error is the one to report.
+      await this.mover.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+    this.waiting = this.waiting.slice(tables.length);
+  }
+}
