@@ -1,5 +1,6 @@
 import { DERIVE } from './derive-functions';
-import { compileGetter, own, type Facts } from './facts';
+import { own } from './facts';
+import type { FieldSlots, FieldView } from './field-view';
 import type { ActionDef } from './rule-file';
 
 /**
@@ -10,9 +11,15 @@ import type { ActionDef } from './rule-file';
  */
 export class Draft {
   /** The objects this draft has copied (a handful at most): they may be written in place. */
-  private copies: object[] | undefined;
+  private readonly copies: object[] = [];
 
   constructor(public root: Record<string, unknown>) {}
+
+  /** Starts over on another event (one draft serves a step's events, one at a time). */
+  reset(root: Record<string, unknown>): void {
+    this.root = root;
+    this.copies.length = 0;
+  }
 
   /** Writes `value` at `segs` (undefined removes the field). False when the path cannot hold it. */
   write(segs: readonly string[], value: unknown): boolean {
@@ -35,9 +42,9 @@ export class Draft {
   }
 
   private writable<T extends object>(o: T, copyObject: (o: object) => object): T {
-    if (this.copies?.includes(o)) return o;
+    if (this.copies.includes(o)) return o;
     const copy = (Array.isArray(o) ? [...o] : copyObject(o)) as T;
-    (this.copies ??= []).push(copy);
+    this.copies.push(copy);
     return copy;
   }
 }
@@ -56,7 +63,7 @@ function read(root: unknown, segs: readonly string[]): unknown {
 
 export type CompiledAction =
   /** `field`: the path the fix writes. */
-  | { kind: 'fix'; field: string; apply: (draft: Draft, facts: Facts) => boolean }
+  | { kind: 'fix'; field: string; apply: (draft: Draft, view: FieldView) => boolean }
   | { kind: 'tag' }
   | { kind: 'quarantine'; reason: string }
   | { kind: 'bot' };
@@ -72,7 +79,8 @@ const NORMALISERS: Record<string, (s: string) => string> = {
   trim_upper: (s) => s.trim().toUpperCase(),
 };
 
-export function compileAction(def: ActionDef): CompiledAction {
+/** `slots`: the rule set's; a fix reads its input through the view of the event, as conditions do. */
+export function compileAction(def: ActionDef, slots: FieldSlots): CompiledAction {
   switch (def.type) {
     case 'tag': return { kind: 'tag' };
     case 'quarantine': return { kind: 'quarantine', reason: def.reason };
@@ -90,18 +98,20 @@ export function compileAction(def: ActionDef): CompiledAction {
       // A value that normalises to nothing is removed (a blank category is no category), unless
       // the contract requires the field.
       const removeEmpty = def.empty !== 'keep';
-      return { kind: 'fix', field: def.field, apply: (d) => {
-        const v = read(d.root, segs);
+      const at = slots.ownSlot(def.field); // the value write() compares with
+      return { kind: 'fix', field: def.field, apply: (d, view) => {
+        const v = view.get(at);
         if (typeof v !== 'string') return false;
         const n = norm(v);
-        return d.write(segs, n === '' && removeEmpty ? undefined : n);
+        const out = n === '' && removeEmpty ? undefined : n;
+        return out !== v && d.write(segs, out);
       } };
     }
     case 'derive': {
       const fn = DERIVE[def.fn];
-      const from = compileGetter(def.from ?? def.field);
-      return { kind: 'fix', field: def.field, apply: (d, f) => {
-        const source = from(d.root, f);
+      const from = slots.slot(def.from ?? def.field);
+      return { kind: 'fix', field: def.field, apply: (d, view) => {
+        const source = view.get(from);
         if (source === undefined || source === null) return false;
         return d.write(segs, fn(source));
       } };

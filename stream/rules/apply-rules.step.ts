@@ -33,6 +33,7 @@ export interface RuleStepOptions {
 export function createApplyRulesStep(opts: RuleStepOptions): RuleStep {
   const tracker = opts.tracker ?? new SessionTracker();
   const facts: Facts = { receivedAt: 0, occurredAt: 0, session: undefined };
+  const draft = new Draft({});
   let viewOf: CompiledRuleSet | undefined;
   let view: FieldView | undefined;
   return (event, receivedAt = Date.now()) => {
@@ -45,7 +46,8 @@ export function createApplyRulesStep(opts: RuleStepOptions): RuleStep {
       facts.receivedAt = receivedAt;
       facts.occurredAt = parseInstant(event.occurred_at);
       facts.session = set.usesSession ? tracker.record(event.session_id, event.event_id, facts.occurredAt) : undefined;
-      return evaluate(set, view!, event, facts, opts.threshold);
+      draft.reset(event as unknown as Record<string, unknown>);
+      return evaluate(set, view!, draft, event, facts, opts.threshold);
     } catch (err) {
       // A rule that fails on some input must not block its partition: the event is kept, with the reason.
       return dlq('rule_error', [String((err as Error)?.message ?? err).slice(0, 300)], null);
@@ -53,8 +55,7 @@ export function createApplyRulesStep(opts: RuleStepOptions): RuleStep {
   };
 }
 
-function evaluate(set: CompiledRuleSet, view: FieldView, event: StorefrontEvent, facts: Facts, threshold: number): RuleStepResult {
-  const draft = new Draft(event as unknown as Record<string, unknown>);
+function evaluate(set: CompiledRuleSet, view: FieldView, draft: Draft, event: StorefrontEvent, facts: Facts, threshold: number): RuleStepResult {
   view.load(draft.root, facts);
   const hits: string[] = [];
   let score = 1;
@@ -65,7 +66,7 @@ function evaluate(set: CompiledRuleSet, view: FieldView, event: StorefrontEvent,
     if (!rule.when(view)) continue;
     const action = rule.action;
     if (action.kind === 'fix') {
-      if (!action.apply(draft, facts)) continue;
+      if (!action.apply(draft, view)) continue;
       view.changed(draft.root, rule.stale);
     }
     hits.push(rule.id);

@@ -60,7 +60,7 @@ export function compileRuleSet(src: RuleSetSources, overrides: Record<string, nu
       for (const t of def.types ?? []) if (!byType.has(t)) throw new Error(`${where}: unknown event type ${t} (known: ${EVENT_TYPES.join(', ')})`);
       let rule: CompiledRule;
       try {
-        rule = { id: def.id, category: def.category, description: def.description, when: compileTest(def.when, env, slots), action: compileAction(def.action), factor: 1 - def.confidence * (1 - def.score), stale: new Int32Array(0) };
+        rule = { id: def.id, category: def.category, description: def.description, when: compileTest(def.when, env, slots), action: compileAction(def.action, slots), factor: 1 - def.confidence * (1 - def.score), stale: new Int32Array(0) };
       } catch (err) {
         throw new Error(`${where}: ${(err as Error).message}`, { cause: err });
       }

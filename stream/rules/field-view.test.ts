@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import type { StorefrontEvent } from '../../contract/events';
-import { Draft } from './actions';
+import { compileAction, Draft } from './actions';
 import { createApplyRulesStep } from './apply-rules.step';
 import { compileRuleSet } from './compile-ruleset';
 import { compileCondition } from './conditions';
 import type { Facts } from './facts';
+import { FieldSlots } from './field-view';
 import { Rule, type RuleDef } from './rule-file';
 
 /**
@@ -37,16 +38,19 @@ const object = fc.dictionary(fc.constantFrom('ip', 'x', 'price', 'items', 'toStr
 const event = fc.record({ user_id: value, context: fc.oneof(object, value), properties: fc.oneof(object, value) }, { requiredKeys: [] })
   .map((e) => ({ event_id: 'e1', event_type: 'page_view', session_id: 's1', occurred_at: '2026-11-23T10:00:00.000Z', ...e }));
 
-/** The rules applied in order, each condition reading the event as it stands. */
+/** The rules applied in order, each condition and fix reading the event as it stands. */
 function reference(defs: RuleDef[], input: Record<string, unknown>, facts: Facts) {
-  const set = compileRuleSet({ manifest: { version: '1', params: {}, lists: {}, files: ['x.json'] }, files: [{ name: 'x.json', rules: defs }], lists: new Map(), digest: '' });
   const draft = new Draft(input);
   const hits: string[] = [];
-  set.rules.forEach((rule, i) => {
-    if (!compileCondition(defs[i].when, { params: {}, lists: new Map() })(draft.root, facts)) return;
-    if (rule.action.kind === 'fix' && !rule.action.apply(draft, facts)) return;
-    hits.push(rule.id);
-  });
+  for (const def of defs) {
+    if (!compileCondition(def.when, { params: {}, lists: new Map() })(draft.root, facts)) continue;
+    const slots = new FieldSlots();
+    const action = compileAction(def.action, slots);
+    const view = slots.view();
+    view.load(draft.root, facts);
+    if (action.kind === 'fix' && !action.apply(draft, view)) continue;
+    hits.push(def.id);
+  }
   return { event: draft.root, hits };
 }
 

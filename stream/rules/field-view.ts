@@ -34,6 +34,12 @@ export class FieldSlots {
     return this.key(segs, segs.length, segs.length > 2);
   }
 
+  /** A slot for `path` read as own properties at every key, as a fix reads what it rewrites. */
+  ownSlot(path: string): number {
+    const segs = path.split('.');
+    return this.key(segs, segs.length, true);
+  }
+
   /** The slot of the first n keys of segs. */
   private key(segs: readonly string[], n: number, ownOnly: boolean): number {
     const k = segs[n - 1];
