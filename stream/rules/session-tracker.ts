@@ -25,28 +25,26 @@ export interface SessionTrackerOptions {
 }
 
 /**
- * Sessions live in flat typed arrays, `depth` cells per session slot (times ascending, and the
- * hashes of their event ids in the same order), found through one map from session id to slot:
- * a lookup touches the map and two short runs of memory, not an object and two arrays per
- * session, which matters at 100,000 sessions, far beyond any cache.
+ * Sessions live in one flat array, a row per session slot: the count, then (time, hash of the
+ * event id) pairs in time order. A map from session id to slot finds the row. At 40,000+ live
+ * sessions nothing stays in cache between two events of a session, so what counts is how
+ * many cache lines an event touches: the map's, and the start of one row.
  */
 export class SessionTracker {
   private readonly slots = new Map<string, number>();
   private readonly maxSessions: number;
   private readonly depth: number;
+  /** Cells per row: the count, and a time and an id hash per remembered event. */
+  private readonly stride: number;
   private readonly view: SessionView;
-  private counts: Int32Array;
-  private times: Float64Array;
-  private ids: Int32Array;
+  private rows: Float64Array;
 
   constructor(opts: SessionTrackerOptions = {}) {
     this.maxSessions = opts.maxSessions ?? 100_000;
     this.depth = opts.depth ?? 16;
+    this.stride = 1 + 2 * this.depth;
     this.view = new SessionView(opts.windowMs ?? 10 * 60_000);
-    const capacity = Math.max(1, Math.min(this.maxSessions, 1024));
-    this.counts = new Int32Array(capacity);
-    this.times = new Float64Array(capacity * this.depth);
-    this.ids = new Int32Array(capacity * this.depth);
+    this.rows = new Float64Array(Math.max(1, Math.min(this.maxSessions, 1024)) * this.stride);
   }
 
   get size(): number {
@@ -61,15 +59,16 @@ export class SessionTracker {
   record(sessionId: string, eventId: string, at: number): SessionStats {
     let slot = this.slots.get(sessionId);
     if (slot === undefined) slot = this.open(sessionId);
-    const base = slot * this.depth;
-    let n = this.counts[slot];
+    const rows = this.rows;
+    const row = slot * this.stride;
+    let n = rows[row];
     if (Number.isFinite(at)) {
       const id = hash(eventId);
       let seen = false;
-      for (let i = base; i < base + n && !seen; i++) seen = this.ids[i] === id;
-      if (!seen) this.counts[slot] = n = insert(this.times, this.ids, base, n, this.depth, at, id);
+      for (let i = row + 2; i < row + 1 + 2 * n && !seen; i += 2) seen = rows[i] === id;
+      if (!seen) rows[row] = n = insert(rows, row + 1, n, this.depth, at, id);
     }
-    return this.view.point(this.times, base, n);
+    return this.view.point(rows, row + 1, n);
   }
 
   /** A slot for a new session: a fresh one, or (at the bound) the one of the session known longest. */
@@ -83,58 +82,53 @@ export class SessionTracker {
       this.slots.delete(oldest);
     } else {
       slot = this.slots.size;
-      if (slot === this.counts.length) this.grow();
+      if ((slot + 1) * this.stride > this.rows.length) this.grow();
     }
-    this.counts[slot] = 0;
+    this.rows[slot * this.stride] = 0;
     this.slots.set(sessionId, slot);
     return slot;
   }
 
   private grow(): void {
-    const capacity = this.counts.length * 2;
-    const counts = new Int32Array(capacity);
-    const times = new Float64Array(capacity * this.depth);
-    const ids = new Int32Array(capacity * this.depth);
-    counts.set(this.counts);
-    times.set(this.times);
-    ids.set(this.ids);
-    [this.counts, this.times, this.ids] = [counts, times, ids];
+    const rows = new Float64Array(this.rows.length * 2);
+    rows.set(this.rows);
+    this.rows = rows;
   }
 }
 
 /**
- * Inserts (at, id) in time order among the n cells from base (after events of the same time);
- * at the depth the oldest goes, and an event older than all of a full session is not kept.
- * Returns the new count.
+ * Inserts (at, id) in time order among the n pairs from `first` (after events of the same
+ * time); at the depth the oldest goes, and an event older than all of a full session is not
+ * kept. Returns the new count.
  */
-function insert(times: Float64Array, ids: Int32Array, base: number, n: number, depth: number, at: number, id: number): number {
+function insert(rows: Float64Array, first: number, n: number, depth: number, at: number, id: number): number {
   let i = n;
-  while (i > 0 && times[base + i - 1] > at) i--;
+  while (i > 0 && rows[first + 2 * (i - 1)] > at) i--;
   if (n < depth) {
-    for (let j = base + n; j > base + i; j--) {
-      times[j] = times[j - 1];
-      ids[j] = ids[j - 1];
+    for (let j = first + 2 * n; j > first + 2 * i; j -= 2) {
+      rows[j] = rows[j - 2];
+      rows[j + 1] = rows[j - 1];
     }
-    times[base + i] = at;
-    ids[base + i] = id;
+    rows[first + 2 * i] = at;
+    rows[first + 2 * i + 1] = id;
     return n + 1;
   }
   if (i === 0) return n; // older than everything remembered, or depth 0
-  for (let j = base; j < base + i - 1; j++) {
-    times[j] = times[j + 1];
-    ids[j] = ids[j + 1];
+  for (let j = first; j < first + 2 * (i - 1); j += 2) {
+    rows[j] = rows[j + 2];
+    rows[j + 1] = rows[j + 3];
   }
-  times[base + i - 1] = at;
-  ids[base + i - 1] = id;
+  rows[first + 2 * (i - 1)] = at;
+  rows[first + 2 * (i - 1) + 1] = id;
   return n;
 }
 
-/** Lazily computed, cached figures of one session's remembered events. */
+/** Lazily computed, cached figures of one session's remembered events (times at every other cell from `first`). */
 class SessionView implements SessionStats {
-  private t: Float64Array = new Float64Array(0);
-  private base = 0;
+  private rows: Float64Array = new Float64Array(0);
+  private first = 0;
   private n = 0;
-  private first = -1;
+  private start = -1;
   private gapsRead = false;
   private gapCount = 0;
   private gapMean = 0;
@@ -142,30 +136,34 @@ class SessionView implements SessionStats {
 
   constructor(private readonly windowMs: number) {}
 
-  point(times: Float64Array, base: number, n: number): this {
-    this.t = times;
-    this.base = base;
+  point(rows: Float64Array, first: number, n: number): this {
+    this.rows = rows;
+    this.first = first;
     this.n = n;
-    this.first = -1;
+    this.start = -1;
     this.gapsRead = false;
     return this;
   }
 
-  /** Index (from base) of the oldest remembered event inside the window that ends at the newest. */
-  private start(): number {
-    if (this.first >= 0) return this.first;
-    const { t, base, n } = this;
+  private time(i: number): number {
+    return this.rows[this.first + 2 * i];
+  }
+
+  /** Index of the oldest remembered event inside the window that ends at the newest. */
+  private windowStart(): number {
+    if (this.start >= 0) return this.start;
+    const n = this.n;
     let first = n - 1;
-    while (first > 0 && t[base + first - 1] >= t[base + n - 1] - this.windowMs) first--;
-    return (this.first = Math.max(0, first));
+    while (first > 0 && this.time(first - 1) >= this.time(n - 1) - this.windowMs) first--;
+    return (this.start = Math.max(0, first));
   }
 
   get events(): number {
-    return Math.max(1, this.n - this.start());
+    return Math.max(1, this.n - this.windowStart());
   }
 
   get ratePerMin(): number {
-    const span = this.n ? this.t[this.base + this.n - 1] - this.t[this.base + this.start()] : 0;
+    const span = this.n ? this.time(this.n - 1) - this.time(this.windowStart()) : 0;
     return span > 0 ? ((this.events - 1) * 60_000) / span : 0;
   }
 
@@ -183,10 +181,9 @@ class SessionView implements SessionStats {
 
   private gapStats(): this {
     if (this.gapsRead) return this;
-    const { t, base } = this;
     let n = 0, sum = 0, sumSq = 0;
-    for (let i = base + this.start() + 1; i < base + this.n; i++) {
-      const gap = t[i] - t[i - 1];
+    for (let i = this.windowStart() + 1; i < this.n; i++) {
+      const gap = this.time(i) - this.time(i - 1);
       if (gap <= 0) continue;
       n++;
       sum += gap;
