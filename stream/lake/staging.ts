@@ -1,8 +1,9 @@
 import {
   DuckDBBigIntType, DuckDBBlobType, DuckDBBlobValue, DuckDBDataChunk, DuckDBIntegerType, DuckDBTimestampMillisecondsType,
-  DuckDBTimestampMillisecondsValue, type DuckDBConnection,
+  DuckDBTimestampMillisecondsValue, type DuckDBAppender, type DuckDBConnection,
 } from '@duckdb/node-api';
 import { isUtf8 } from 'node:buffer';
+import { StoreError } from '../../lib/errors';
 import type { DuckDb } from '../../warehouse/duckdb';
 import type { BusMessage } from '../bus';
 import { BATCH_COLUMNS, placedRows } from './lake-columns';
@@ -10,6 +11,11 @@ import { BATCH_COLUMNS, placedRows } from './lake-columns';
 const BATCH_TYPES = [DuckDBBlobType.instance, DuckDBTimestampMillisecondsType.instance, DuckDBIntegerType.instance, DuckDBBigIntType.instance];
 /** DuckDB's vector size: the most rows one data chunk holds. */
 const CHUNK_ROWS = 2048;
+/**
+ * Rows a batch table collects, over as many add() calls as it takes, before it is moved: each
+ * move costs ~2 ms whatever its size, while the last batch is moved only when the roll asks.
+ */
+const BATCH_ROWS = 16_384;
 
 /**
  * Rows on their way to the next roll. Each batch is appended as data chunks (bytes, no JS
@@ -20,10 +26,14 @@ const CHUNK_ROWS = 2048;
  * holds rows in the order they arrived.
  */
 export class Staging {
+  /** The batch being appended to. */
+  private open: { table: string; appender: DuckDBAppender; rows: number } | undefined;
   private waiting: string[] = [];
   private batches = 0;
   private moving: Promise<void> = Promise.resolve();
   private failed = false;
+  /** Rows that could not be appended: nothing may be committed past them (see drain). */
+  private lost: unknown;
 
   private constructor(
     private readonly db: DuckDb,
@@ -39,23 +49,46 @@ export class Staging {
 
   /** Appends messages in order; they reach `roll` in the background. */
   async append(messages: BusMessage[]): Promise<void> {
-    const table = `batch_${this.batches++}`;
-    await this.db.run(`CREATE TABLE ${table} ${BATCH_COLUMNS}`);
-    const appender = await this.db.conn.createAppender(table);
     try {
-      for (let i = 0; i < messages.length; i += CHUNK_ROWS) {
-        const rows = messages.slice(i, i + CHUNK_ROWS);
-        const chunk = DuckDBDataChunk.create(BATCH_TYPES, rows.length);
-        chunk.setColumns([
-          // A VARCHAR cannot hold invalid UTF-8: such a payload is stored with U+FFFD in place of bad bytes.
-          rows.map((m) => new DuckDBBlobValue(isUtf8(m.value) ? m.value : Buffer.from(m.value.toString('utf8')))),
-          rows.map((m) => new DuckDBTimestampMillisecondsValue(BigInt(Math.trunc(m.timestamp)))),
-          rows.map((m) => m.partition),
-          rows.map((m) => BigInt(m.offset)),
-        ]);
-        appender.appendDataChunk(chunk);
-      }
+      await this.appendOpen(messages);
+    } catch (err) {
+      this.lost ??= err;
+      throw err;
+    }
+  }
+
+  private async appendOpen(messages: BusMessage[]): Promise<void> {
+    if (!this.open) {
+      const table = `batch_${this.batches++}`;
+      await this.db.run(`CREATE TABLE ${table} ${BATCH_COLUMNS}`);
+      this.open = { table, appender: await this.db.conn.createAppender(table), rows: 0 };
+    }
+    for (let i = 0; i < messages.length; i += CHUNK_ROWS) {
+      const rows = messages.slice(i, i + CHUNK_ROWS);
+      const chunk = DuckDBDataChunk.create(BATCH_TYPES, rows.length);
+      chunk.setColumns([
+        // A VARCHAR cannot hold invalid UTF-8: such a payload is stored with U+FFFD in place of bad bytes.
+        rows.map((m) => new DuckDBBlobValue(isUtf8(m.value) ? m.value : Buffer.from(m.value.toString('utf8')))),
+        rows.map((m) => new DuckDBTimestampMillisecondsValue(BigInt(Math.trunc(m.timestamp)))),
+        rows.map((m) => m.partition),
+        rows.map((m) => BigInt(m.offset)),
+      ]);
+      this.open.appender.appendDataChunk(chunk);
+    }
+    this.open.rows += messages.length;
+    if (this.open.rows >= BATCH_ROWS) this.seal();
+  }
+
+  /** Hands the open batch to the mover. */
+  private seal(): void {
+    if (!this.open) return;
+    const { table, appender } = this.open;
+    this.open = undefined;
+    try {
       appender.flushSync();
+    } catch (err) {
+      this.lost ??= err;
+      throw err;
     } finally {
       appender.closeSync();
     }
@@ -66,6 +99,10 @@ export class Staging {
 
   /** Puts every appended batch into `roll`; throws if they cannot be moved. */
   async drain(): Promise<void> {
+    // The writer already counts rows that never reached a batch: it must be reopened, and the
+    // bus delivers them again from the last commit.
+    if (this.lost) throw new StoreError('the lake buffer lost rows: reopen the writer', false, { cause: this.lost });
+    this.seal();
     await this.moving;
     this.failed = false;
     await this.moveWaiting();
@@ -78,6 +115,7 @@ export class Staging {
   }
 
   async close(): Promise<void> {
+    this.open?.appender.closeSync();
     await this.moving;
     this.mover.closeSync();
   }
