@@ -18,12 +18,23 @@ const dirSize = (dir: string) => listLakeFiles(dir).reduce((s, f) => s + fs.stat
  * Lake writer (our path: append raw JSON to DuckDB, extract typed columns, COPY per hour)
  * against DuckDB's own COPY TO PARQUET of the same rows already in a table (the ceiling),
  * and parquetjs-lite writing the same rows row by row. Rounds alternate A B C A B C.
+ * CPU time per round is reported too: on a shared machine a process may get less than one
+ * core, and then CPU time, not parallelism, decides throughput.
  */
 export async function parquetBench(opts: { rows: number; rounds: number }) {
   const gen = createGenerator({ seed: 42, now: () => Date.UTC(2026, 10, 23, 10) });
   const messages: BusMessage[] = gen.batch(opts.rows).map((e, i) => ({ topic: 'events.raw', partition: i % 4, offset: Math.floor(i / 4), key: e.user_id ?? e.anonymous_id!, value: Buffer.from(JSON.stringify(e)), timestamp: Date.UTC(2026, 10, 23, 10) }));
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-parquet-'));
-  const results: Record<string, { rowsPerSec: number[]; bytes: number }> = { lake_writer: { rowsPerSec: [], bytes: 0 }, duckdb_copy: { rowsPerSec: [], bytes: 0 }, parquetjs_lite: { rowsPerSec: [], bytes: 0 } };
+  const results: Record<string, { rowsPerSec: number[]; cpuMs: number[]; bytes: number }> = {
+    lake_writer: { rowsPerSec: [], cpuMs: [], bytes: 0 }, duckdb_copy: { rowsPerSec: [], cpuMs: [], bytes: 0 }, parquetjs_lite: { rowsPerSec: [], cpuMs: [], bytes: 0 },
+  };
+  const load = [os.loadavg()[0]];
+  let cpu = process.cpuUsage();
+  const record = (name: string, seconds: number) => {
+    const used = process.cpuUsage(cpu);
+    results[name].rowsPerSec.push(opts.rows / seconds);
+    results[name].cpuMs.push((used.user + used.system) / 1000);
+  };
   const meter = resourceMeter();
 
   // The baseline's input: the same rows, typed, already inside DuckDB.
@@ -47,20 +58,23 @@ export async function parquetBench(opts: { rows: number; rounds: number }) {
   for (let round = 0; round < opts.rounds; round++) {
     const lakeDir = path.join(tmp, `lake-${round}`);
     let t = performance.now();
+    cpu = process.cpuUsage();
     const writer = await LakeWriter.open({ root: lakeDir, rollRows: 1e12, rollMs: 1e12 });
     for (let i = 0; i < messages.length; i += 5000) await writer.add(messages.slice(i, i + 5000));
     await writer.close();
-    results.lake_writer.rowsPerSec.push(opts.rows / ((performance.now() - t) / 1000));
+    record('lake_writer', (performance.now() - t) / 1000);
     results.lake_writer.bytes = dirSize(lakeDir);
 
     const copyFile = path.join(tmp, `copy-${round}.parquet`);
     t = performance.now();
+    cpu = process.cpuUsage();
     await src.run(`COPY typed TO '${copyFile}' (FORMAT parquet, COMPRESSION zstd)`);
-    results.duckdb_copy.rowsPerSec.push(opts.rows / ((performance.now() - t) / 1000));
+    record('duckdb_copy', (performance.now() - t) / 1000);
     results.duckdb_copy.bytes = fs.statSync(copyFile).size;
 
     const pjFile = path.join(tmp, `pj-${round}.parquet`);
     t = performance.now();
+    cpu = process.cpuUsage();
     const schema = new parquet.ParquetSchema({
       event_id: { type: 'UTF8' }, event_type: { type: 'UTF8' }, occurred_at: { type: 'UTF8' }, user_id: { type: 'UTF8', optional: true },
       session_id: { type: 'UTF8' }, product_id: { type: 'UTF8', optional: true }, price: { type: 'DOUBLE', optional: true }, payload: { type: 'UTF8' },
@@ -68,17 +82,19 @@ export async function parquetBench(opts: { rows: number; rounds: number }) {
     const w = await parquet.ParquetWriter.openFile(schema, pjFile, { compression: 'SNAPPY' });
     for (const r of rows) await w.appendRow(Object.fromEntries(Object.entries(r).filter(([, v]) => v !== null)));
     await w.close();
-    results.parquetjs_lite.rowsPerSec.push(opts.rows / ((performance.now() - t) / 1000));
+    record('parquetjs_lite', (performance.now() - t) / 1000);
     results.parquetjs_lite.bytes = fs.statSync(pjFile).size;
   }
   src.close();
   fs.rmSync(tmp, { recursive: true, force: true });
   const res = meter();
-  const summary = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, { rows_per_sec: stats(v.rowsPerSec), bytes: v.bytes }]));
+  load.push(os.loadavg()[0]);
+  const summary = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, { rows_per_sec: stats(v.rowsPerSec), cpu_ms: stats(v.cpuMs), bytes: v.bytes }]));
   const ratio = summary.lake_writer.rows_per_sec.median / summary.duckdb_copy.rows_per_sec.median;
   report('parquet', opts, Object.entries(summary).map(([k, v]) => ({
     writer: k, 'rows/s median': Math.round(v.rows_per_sec.median), 'min–max': `${Math.round(v.rows_per_sec.min)}–${Math.round(v.rows_per_sec.max)}`, MB: (v.bytes / 1e6).toFixed(2),
     'vs duckdb copy': (v.rows_per_sec.median / summary.duckdb_copy.rows_per_sec.median).toFixed(2),
-  })), { ...summary, lake_writer_to_copy_ratio: ratio, ...res });
+    'cpu ms/round': Math.round(v.cpu_ms.median),
+  })), { ...summary, lake_writer_to_copy_ratio: ratio, load_average_1m: load, ...res });
   return ratio;
 }
