@@ -18,10 +18,10 @@ const CHUNK_ROWS = 2048;
 const BATCH_ROWS = 16_384;
 
 /**
- * Rows on their way to the next roll. Each batch is appended as data chunks (bytes, no JS
- * string or call per row) to a table of its own; on a second connection DuckDB then moves
- * waiting batches into table `roll`, placed by event date and hour, while JS prepares the next
- * batch. A batch leaves its table only in the transaction that puts it into `roll`, so a
+ * Rows on their way to the next roll. Each batch is appended as data chunks to a table of its
+ * own, payloads as BLOB bytes (no JS string per row); on a second connection DuckDB then moves
+ * waiting batches into table `roll`, decoded and placed by event hour, while JS prepares the
+ * next batch. A batch leaves its table only in the transaction that puts it into `roll`, so a
  * failed move loses nothing: drain() retries it, and moves always go oldest first, so `roll`
  * holds rows in the order they arrived.
  */
