@@ -94,10 +94,10 @@ print(t.num_rows, t.schema.field("occurred_at").type, t.column("event_id").to_py
   it('keeps every row of many batches, each file in offset order, also when offsets arrive out of order', async () => {
     const root = tempDir();
     const writer = await LakeWriter.open({ root, rollRows: 1e9, rollMs: 1e9 });
-    const all = [...messages(0, 0, 3000), ...messages(1, 0, 3000)];
+    const all = [...messages(0, 0, 50_000), ...messages(1, 0, 50_000)];
     // Partition 2 arrives out of order (a consumer that seeks back): its files must still be sorted.
     const shuffled = [...messages(2, 20, 20), ...messages(2, 0, 20)];
-    for (let i = 0; i < all.length; i += 250) await writer.add(all.slice(i, i + 250)); // batches move in the background
+    for (let i = 0; i < all.length; i += 5_000) await writer.add(all.slice(i, i + 5_000)); // several batches, placed in the background
     await writer.add(shuffled);
     await writer.close();
     const db = await DuckDb.open(':memory:');
@@ -107,8 +107,8 @@ print(t.num_rows, t.schema.field("occurred_at").type, t.column("event_id").to_py
     db.close();
     expect(files).toHaveLength(6);
     expect(files.every((f) => f.sorted)).toBe(true);
-    expect(files.reduce((s, f) => s + Number(f.n), 0)).toBe(6040);
-    expect(await readLake(root)).toMatchObject({ n: 6040, ids: 6040 });
+    expect(files.reduce((s, f) => s + Number(f.n), 0)).toBe(100_040);
+    expect(await readLake(root)).toMatchObject({ n: 100_040, ids: 100_040 });
   });
 
   it('writes events dated outside 1677–2262 instead of failing every roll', async () => {

@@ -36,8 +36,8 @@ interface Group {
   n: bigint;
 }
 
-/** Lake files written at the same time during a roll. */
-const COPIERS = 2;
+/** Connections placing batches, and later writing files, side by side: a core each on a small machine. */
+const WORKERS = 2;
 
 /**
  * The offline path's sink: raw, untransformed events → Parquet (zstd) files under
@@ -56,7 +56,7 @@ export class LakeWriter {
   private constructor(
     private readonly db: DuckDb,
     private readonly staging: Staging,
-    private readonly copiers: DuckDBConnection[],
+    private readonly workers: DuckDBConnection[],
     private readonly opts: LakeWriterOptions,
     private readonly coverage: Coverage,
   ) {}
@@ -70,8 +70,8 @@ export class LakeWriter {
     fs.mkdirSync(path.join(opts.root, 'raw'), { recursive: true });
     // Spill files an earlier version left behind: their rows were never committed and are read again from the bus.
     fs.rmSync(path.join(opts.root, '.buffer'), { recursive: true, force: true });
-    const copiers = await Promise.all(Array.from({ length: COPIERS }, () => db.connect()));
-    return new LakeWriter(db, await Staging.open(db), copiers, opts, Coverage.scan(opts.root));
+    const workers = await Promise.all(Array.from({ length: WORKERS }, () => db.connect()));
+    return new LakeWriter(db, await Staging.open(db, workers), workers, opts, Coverage.scan(opts.root));
   }
 
   add(messages: BusMessage[], now = Date.now()): Promise<void> {
@@ -139,12 +139,12 @@ export class LakeWriter {
     if (this.pending.size === 0) return [];
     await this.staging.drain();
     const groups = await this.db.all<Group>(`SELECT placed_at::VARCHAR AS placed_at, ${PLACE}, bus_partition, n
-      FROM (SELECT placed_at, bus_partition, count(*) AS n FROM roll GROUP BY ALL) ORDER BY event_date, hour, bus_partition`);
+      FROM (SELECT placed_at, bus_partition, count(*) AS n FROM ${this.staging.rows()} GROUP BY ALL) ORDER BY event_date, hour, bus_partition`);
     // A file of one partition-hour is mostly one row group, which DuckDB compresses on one
     // thread: writing files side by side on their own connections keeps every core busy.
     const written: string[] = [];
     const next = groups.values();
-    await Promise.all(this.copiers.map(async (conn) => {
+    await Promise.all(this.workers.map(async (conn) => {
       for (let g = next.next(); !g.done; g = next.next()) written.push(await this.writeFile(conn, g.value));
     }));
     for (const [partition, p] of this.pending) {
@@ -158,14 +158,14 @@ export class LakeWriter {
 
   private async writeFile(conn: DuckDBConnection, g: Group): Promise<string> {
     const range = this.pending.get(g.bus_partition)!;
-    // `roll` keeps arrival order; sorting is needed only when offsets arrived out of order.
+    // Placed rows keep arrival order; sorting is needed only when offsets arrived out of order.
     const order = range.ordered ? '' : 'ORDER BY bus_offset';
     const dir = hourDir(this.opts.root, g.event_date, g.hour);
     fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, lakeFileName({ partition: g.bus_partition, first: range.first, last: range.last }));
     const tmp = `${file}.tmp`;
     await conn.run(
-      `COPY (${lakeRows('SELECT * FROM roll WHERE placed_at = CAST($1 AS TIMESTAMP) AND bus_partition = $2')} ${order})
+      `COPY (${lakeRows(`SELECT * FROM ${this.staging.rows()} WHERE placed_at = CAST($1 AS TIMESTAMP) AND bus_partition = $2`)} ${order})
        TO '${tmp.replace(/'/g, "''")}' (FORMAT parquet, COMPRESSION zstd)`,
       [g.placed_at, g.bus_partition],
     );
@@ -180,7 +180,7 @@ export class LakeWriter {
     await this.roll();
     await this.turn;
     await this.staging.close();
-    for (const c of this.copiers) c.closeSync();
+    for (const c of this.workers) c.closeSync();
     this.db.close();
   }
 }

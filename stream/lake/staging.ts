@@ -12,42 +12,48 @@ const BATCH_TYPES = [DuckDBBlobType.instance, DuckDBTimestampMillisecondsType.in
 /** DuckDB's vector size: the most rows one data chunk holds. */
 const CHUNK_ROWS = 2048;
 /**
- * Rows a batch table collects, over as many add() calls as it takes, before it is moved: each
- * move costs ~2 ms whatever its size, while the last batch is moved only when the roll asks.
+ * Rows a batch table collects, over as many add() calls as it takes, before it is placed. Each
+ * placing costs ~2 ms whatever its size and each segment a little per file written (measured
+ * best near 32k rows in bench/parquet.bench.ts); the last batch is placed when the roll asks.
  */
-const BATCH_ROWS = 16_384;
+const BATCH_ROWS = 32_768;
 
 /**
  * Rows on their way to the next roll. Each batch is appended as data chunks to a table of its
- * own, payloads as BLOB bytes (no JS string per row); on a second connection DuckDB then moves
- * waiting batches into table `roll`, decoded and placed by event hour, while JS prepares the
- * next batch. A batch leaves its table only in the transaction that puts it into `roll`, so a
- * failed move loses nothing: drain() retries it, and moves always go oldest first, so `roll`
- * holds rows in the order they arrived.
+ * own, payloads as BLOB bytes (no JS string per row). Then, on the worker connections and while
+ * JS prepares the next batch, DuckDB places it: decodes it and adds the hour that puts each row
+ * in the lake, into a segment table numbered like the batch. A batch leaves its table only in
+ * the transaction that creates its segment, so a failed move loses nothing: drain() retries
+ * it. Segments read in batch order hold the rows in the order they arrived, whichever worker
+ * placed them first.
  */
 export class Staging {
   /** The batch being appended to. */
-  private open: { table: string; appender: DuckDBAppender; rows: number } | undefined;
-  private waiting: string[] = [];
+  private open: { n: number; appender: DuckDBAppender; rows: number } | undefined;
   private batches = 0;
-  private moving: Promise<void> = Promise.resolve();
-  private failed = false;
+  /** Sealed batches not yet placed, oldest first. */
+  private waiting: number[] = [];
+  private readonly placed = new Set<number>();
+  private readonly idle: DuckDBConnection[];
+  private readonly moving = new Set<Promise<void>>();
+  /** Why a batch could not be placed; until drain() retries, batches wait. */
+  private failure: unknown;
   /** Rows that could not be appended: nothing may be committed past them (see drain). */
   private lost: unknown;
 
   private constructor(
     private readonly db: DuckDb,
-    private readonly mover: DuckDBConnection,
-  ) {}
-
-  static async open(db: DuckDb): Promise<Staging> {
-    await db.run(`CREATE TABLE empty_batch ${BATCH_COLUMNS}`);
-    const staging = new Staging(db, await db.connect());
-    await staging.clear();
-    return staging;
+    workers: DuckDBConnection[],
+  ) {
+    this.idle = [...workers];
   }
 
-  /** Appends messages in order; they reach `roll` in the background. */
+  static async open(db: DuckDb, workers: DuckDBConnection[]): Promise<Staging> {
+    await db.run(`CREATE TABLE empty_batch ${BATCH_COLUMNS}`);
+    return new Staging(db, workers);
+  }
+
+  /** Appends messages in order; they are placed in the background. */
   async append(messages: BusMessage[]): Promise<void> {
     try {
       await this.appendOpen(messages);
@@ -57,11 +63,43 @@ export class Staging {
     }
   }
 
+  /** Places every appended row; throws if a batch cannot be placed. */
+  async drain(): Promise<void> {
+    // The writer already counts rows that never reached a batch: it must be reopened, and the
+    // bus delivers them again from the last commit.
+    if (this.lost) throw new StoreError('the lake buffer lost rows: reopen the writer', false, { cause: this.lost });
+    this.seal();
+    await Promise.all(this.moving);
+    this.failure = undefined;
+    this.start();
+    while (this.moving.size > 0) await Promise.all(this.moving);
+    if (this.failure) throw this.failure;
+  }
+
+  /** The placed rows, in the order they arrived, as a FROM clause. */
+  rows(): string {
+    const segments = [...this.placed].sort((a, b) => a - b).map((n) => `SELECT * FROM segment_${n}`);
+    return `(${segments.length > 0 ? segments.join(' UNION ALL ') : placedRows('empty_batch')})`;
+  }
+
+  /** Drops the placed rows, once they are in lake files. */
+  async clear(): Promise<void> {
+    // Forgotten first: a segment whose DROP fails only wastes memory, it is never written twice.
+    const segments = [...this.placed];
+    this.placed.clear();
+    if (segments.length > 0) await this.db.run(segments.map((n) => `DROP TABLE segment_${n}`).join(';\n'));
+  }
+
+  async close(): Promise<void> {
+    this.open?.appender.closeSync();
+    await Promise.all(this.moving);
+  }
+
   private async appendOpen(messages: BusMessage[]): Promise<void> {
     if (!this.open) {
-      const table = `batch_${this.batches++}`;
-      await this.db.run(`CREATE TABLE ${table} ${BATCH_COLUMNS}`);
-      this.open = { table, appender: await this.db.conn.createAppender(table), rows: 0 };
+      const n = this.batches++;
+      await this.db.run(`CREATE TABLE batch_${n} ${BATCH_COLUMNS}`);
+      this.open = { n, appender: await this.db.conn.createAppender(`batch_${n}`), rows: 0 };
     }
     for (let i = 0; i < messages.length; i += CHUNK_ROWS) {
       const rows = messages.slice(i, i + CHUNK_ROWS);
@@ -79,10 +117,10 @@ export class Staging {
     if (this.open.rows >= BATCH_ROWS) this.seal();
   }
 
-  /** Hands the open batch to the mover. */
+  /** Hands the open batch to the workers. */
   private seal(): void {
     if (!this.open) return;
-    const { table, appender } = this.open;
+    const { n, appender } = this.open;
     this.open = undefined;
     try {
       appender.flushSync();
@@ -92,45 +130,37 @@ export class Staging {
     } finally {
       appender.closeSync();
     }
-    this.waiting.push(table);
-    // After a failure, batches wait for drain().
-    this.moving = this.moving.then(() => (this.failed ? undefined : this.moveWaiting().catch(() => void (this.failed = true))));
+    this.waiting.push(n);
+    this.start();
   }
 
-  /** Puts every appended batch into `roll`; throws if they cannot be moved. */
-  async drain(): Promise<void> {
-    // The writer already counts rows that never reached a batch: it must be reopened, and the
-    // bus delivers them again from the last commit.
-    if (this.lost) throw new StoreError('the lake buffer lost rows: reopen the writer', false, { cause: this.lost });
-    this.seal();
-    await this.moving;
-    this.failed = false;
-    await this.moveWaiting();
+  /** Gives waiting batches to idle workers; after a failure they wait for drain(). */
+  private start(): void {
+    while (!this.failure && this.idle.length > 0 && this.waiting.length > 0) {
+      const n = this.waiting.shift()!;
+      const worker = this.idle.pop()!;
+      const move: Promise<void> = this.place(n, worker)
+        .catch((err: unknown) => {
+          this.failure ??= err;
+          this.waiting.unshift(n);
+        })
+        .finally(() => {
+          this.moving.delete(move);
+          this.idle.push(worker);
+          this.start();
+        });
+      this.moving.add(move);
+    }
   }
 
-  /** Empties `roll`, once its rows are in lake files. */
-  async clear(): Promise<void> {
-    // Replacing the table rather than deleting its rows hands the memory back at once.
-    await this.db.run(`CREATE OR REPLACE TABLE roll AS ${placedRows('empty_batch')} WITH NO DATA`);
-  }
-
-  async close(): Promise<void> {
-    this.open?.appender.closeSync();
-    await this.moving;
-    this.mover.closeSync();
-  }
-
-  /** Moves all waiting batches in one transaction: one round trip however far behind it is. */
-  private async moveWaiting(): Promise<void> {
-    const tables = [...this.waiting];
-    if (tables.length === 0) return;
+  private async place(n: number, worker: DuckDBConnection): Promise<void> {
     try {
-      await this.mover.run(['BEGIN TRANSACTION', ...tables.map((t) => `INSERT INTO roll ${placedRows(t)}`), ...tables.map((t) => `DROP TABLE ${t}`), 'COMMIT'].join(';\n'));
+      await worker.run(`BEGIN TRANSACTION; CREATE TABLE segment_${n} AS ${placedRows(`batch_${n}`)}; DROP TABLE batch_${n}; COMMIT`);
     } catch (err) {
       // A failed COMMIT has already rolled back: the original error is the one to report.
-      await this.mover.run('ROLLBACK').catch(() => undefined);
+      await worker.run('ROLLBACK').catch(() => undefined);
       throw err;
     }
-    this.waiting = this.waiting.slice(tables.length);
+    this.placed.add(n);
   }
 }
