@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDb } from '../../warehouse/duckdb';
 import type { BusMessage } from '../bus';
-import { fsyncDir } from '../bus/local-log/partition-writer';
 import { lakeRows, PLACE } from './lake-columns';
 import { Coverage, hourDir, lakeFileName } from './lake-files';
 import { Staging } from './staging';
@@ -169,9 +168,10 @@ export class LakeWriter {
        TO '${tmp.replace(/'/g, "''")}' (FORMAT parquet, COMPRESSION zstd)`,
       [g.placed_at, g.bus_partition],
     );
-    fsyncFile(tmp);
-    fs.renameSync(tmp, file);
-    fsyncDir(dir);
+    // Asynchronous: a blocked event loop would hold up the other worker's next file.
+    await fsyncPath(tmp);
+    await fs.promises.rename(tmp, file);
+    await fsyncPath(dir);
     this.opts.onFile?.(file, Number(g.n));
     return file;
   }
@@ -185,11 +185,12 @@ export class LakeWriter {
   }
 }
 
-function fsyncFile(file: string): void {
-  const fd = fs.openSync(file, 'r');
+/** fsync of a file or a directory (so a rename in it is durable). */
+async function fsyncPath(target: string): Promise<void> {
+  const handle = await fs.promises.open(target, 'r');
   try {
-    fs.fsyncSync(fd);
+    await handle.sync();
   } finally {
-    fs.closeSync(fd);
+    await handle.close();
   }
 }
