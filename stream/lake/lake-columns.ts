@@ -31,7 +31,10 @@ export const LAKE_COLUMNS = [...FIELDS.map(([n]) => n).slice(0, 4), 'received_at
  */
 export const BATCH_COLUMNS = '(payload BLOB, received_at TIMESTAMP_MS, bus_partition INTEGER, bus_offset BIGINT)';
 
-const OCCURRED_AT = `timezone('UTC', TRY_CAST(json_extract_string(payload, '$.occurred_at') AS TIMESTAMPTZ))::TIMESTAMP_MS`;
+// TRY(): a payload that is not JSON, or a time at the edge of the range, gives NULL (the row is
+// placed by its receive time and kept verbatim) instead of failing the roll, and with it every
+// later roll: the lake must never stop on one bad record.
+const OCCURRED_AT = `TRY(timezone('UTC', TRY_CAST(json_extract_string(payload, '$.occurred_at') AS TIMESTAMPTZ))::TIMESTAMP_MS)`;
 
 /**
  * The rows of batch table `source` with their occurred_at and `placed_at`, the hour that
@@ -50,7 +53,7 @@ const EXTRACTED = FIELDS.filter(([name]) => name !== 'occurred_at');
 const EXTRACT = `SELECT ${EXTRACTED.map(([name, , type], i) =>
   type === 'VARCHAR' ? `j[${i + 1}] AS ${name}` : `TRY_CAST(j[${i + 1}] AS ${type}) AS ${name}`,
 ).join(', ')}, occurred_at, received_at, payload, bus_partition, bus_offset
-FROM (SELECT json_extract_string(payload, [${EXTRACTED.map(([, p]) => `'${p}'`).join(', ')}]) AS j, * FROM incoming)`;
+FROM (SELECT TRY(json_extract_string(payload, [${EXTRACTED.map(([, p]) => `'${p}'`).join(', ')}])) AS j, * FROM incoming)`;
 
 /** Lake rows, in LAKE_COLUMNS order, from the placed rows that `select` returns. */
 export const lakeRows = (select: string) => `WITH incoming AS (${select}) SELECT ${LAKE_COLUMNS.join(', ')} FROM (${EXTRACT})`;

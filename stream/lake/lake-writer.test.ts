@@ -123,3 +123,22 @@ print(t.num_rows, t.schema.field("occurred_at").type, t.column("event_id").to_py
     await writer.close();
   });
 });
+
+describe('lake writer: hostile raw payloads', () => {
+  it('never stops on a payload it cannot read: not JSON, not an object, extreme or odd times; each is kept raw', async () => {
+    const root = tempDir();
+    const writer = await LakeWriter.open({ root, rollRows: 1_000_000, rollMs: 60_000 });
+    const odd = ['not json at all', '{"occurred_at": "2026-11-23T10:', '[1,2,3]', '"a string"', 'null', '{"occurred_at": "294247-01-10T04:00:54.775Z", "event_id": "far"}',
+      '{"occurred_at": "-290308-12-21T19:59:05.225Z", "event_id": "early"}', '{"occurred_at": 12, "properties": "x"}', '{"occurred_at": "9999-12-31T23:59:59.999Z", "price": 1e400}'];
+    const hostile: BusMessage[] = odd.map((value, i) => ({ topic: 'events.raw', partition: 2, offset: i, key: 'k', value: Buffer.from(value), timestamp: H11 }));
+    await writer.add([...messages(0, 0, 10), ...hostile]);
+    const files = await writer.roll();
+    expect(files.length).toBeGreaterThan(0);
+    const db = await DuckDb.open(':memory:');
+    const rows = await db.all<{ payload: string }>(`SELECT payload FROM read_parquet('${root}/raw/**/*.parquet') WHERE bus_partition = 2 ORDER BY bus_offset`);
+    db.close();
+    expect(rows.map((r) => r.payload)).toEqual(odd);
+    expect(writer.committable()).toMatchObject({ 0: 10, 2: odd.length });
+    await writer.close();
+  });
+});
