@@ -56,7 +56,11 @@ export function createRealtimeHandler(deps: RealtimeDeps): BatchHandler {
       metrics.dlq.inc({ stage: 'realtime', reason: r.reason });
     };
 
-    for (const m of batch.messages) {
+    for (let i = 0; i < batch.messages.length; i++) {
+      // A big batch is tens of milliseconds of work: let the bus's appends (ingest's acks)
+      // and the API's queries in between, every 1,000 events.
+      if (i > 0 && i % 1000 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const m = batch.messages[i];
       next[m.partition] = Math.max(next[m.partition] ?? 0, m.offset + 1);
       const parsed = parseEvent(m.value);
       if (parsed.kind !== 'ok') {
