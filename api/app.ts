@@ -59,7 +59,11 @@ export function createApiApp(deps: ApiDeps) {
     const hours = parseLimit(req.query.hours, 24, 24 * 31, 'hours');
     const since = Math.floor(now() / HOUR) * HOUR - (hours - 1) * HOUR;
     const byHour = new Map<string, HourReport[]>();
-    for (const { report } of await deps.store.qualityReports(since)) byHour.set(report.hour, [...(byHour.get(report.hour) ?? []), report]);
+    for (const { report } of await deps.store.qualityReports(since)) {
+      const parts = byHour.get(report.hour);
+      if (parts) parts.push(report);
+      else byHour.set(report.hour, [report]);
+    }
     const thresholds = deps.qualityThresholds ?? DEFAULT_QUALITY_ALERTS;
     const merged = [...byHour.values()].map((parts) => ({ ...mergeHourReports(parts, { thresholds }), workers: parts.length }));
     res.json({ hours: merged.sort((a, b) => b.hour.localeCompare(a.hour)), thresholds });
