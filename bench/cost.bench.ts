@@ -36,13 +36,14 @@ const PLANS: Record<string, ('realtime' | 'lake')[]> = { ingest: [], ingest_real
  * validation, the durable append), then with the real-time path, the lake path, and both.
  * CPU time, unlike throughput, is barely moved by other load on the machine; the split is
  * the main thread (bus, stream steps, DuckDB calls), the ingest thread, and everything else
- * (DuckDB's and libuv's threads: CSV parsing, inserts, Parquet, fsync). Plans alternate.
+ * (DuckDB's and libuv's threads: CSV parsing, inserts, Parquet, fsync). Plans alternate;
+ * BENCH_COST_PLANS=both_paths,ingest runs only those (to profile one with --cpu-prof).
  */
-export async function costBench(opts: { seconds: number; rounds: number }) {
+export async function costBench(opts: { seconds: number; rounds: number; plans?: string[] }) {
   const templates = bodyTemplates(400, 100);
   const perPlan: Record<string, { total: number[]; main: number[]; ingest: number[]; native: number[]; rate: number[] }> = {};
   for (let round = 0; round < opts.rounds; round++) {
-    for (const [plan, parts] of Object.entries(PLANS)) {
+    for (const [plan, parts] of Object.entries(PLANS).filter(([name]) => !opts.plans || opts.plans.includes(name))) {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-cost-'));
       const config = loadConfig({ DISTRIBUTARY_DATA_DIR: dir, DISTRIBUTARY_INGEST_PORT: '0', DISTRIBUTARY_LOG_LEVEL: 'warn', DISTRIBUTARY_LAKE_ROLL_SECONDS: '5' });
       const logger = createLogger('warn');

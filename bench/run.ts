@@ -19,7 +19,7 @@ async function main() {
   if (run('e2e')) await e2eBench({ seconds: smoke ? 5 : 60, rounds: smoke ? 1 : 2 });
   if (run('rules')) await rulesBench({ events: smoke ? 20_000 : 200_000, rounds: smoke ? 2 : 5 });
   if (run('latency')) await latencyBench({ seconds: smoke ? 5 : 60, rate: 5000 });
-  if (run('cost')) await costBench({ seconds: smoke ? 3 : 20, rounds: smoke ? 1 : 2 });
+  if (run('cost')) await costBench({ seconds: smoke ? 3 : 20, rounds: smoke ? 1 : 2, plans: process.env.BENCH_COST_PLANS?.split(',') });
   if (wanted.includes('kafka-clickhouse')) await kafkaClickhouseBenchInChild(smoke); // a child with the full tsx loader: see there
   if (wanted.includes('kafka-engine')) await kafkaEngineBench({ events: smoke ? 20_000 : 200_000, rounds: smoke ? 1 : 3, warmup: !smoke });
 }

@@ -32,6 +32,10 @@ export interface SessionTrackerOptions {
  */
 export class SessionTracker {
   private readonly slots = new Map<string, number>();
+  /** The session id in each slot, to forget it when its slot is taken over. */
+  private readonly ids: string[] = [];
+  /** At the bound, the slot to take over next: slots fill in first-sight order, so this walks them oldest first. */
+  private evictNext = 0;
   private readonly maxSessions: number;
   private readonly depth: number;
   /** Cells per row: the count, and a time and an id hash per remembered event. */
@@ -40,7 +44,7 @@ export class SessionTracker {
   private rows: Float64Array;
 
   constructor(opts: SessionTrackerOptions = {}) {
-    this.maxSessions = opts.maxSessions ?? 100_000;
+    this.maxSessions = Math.max(1, opts.maxSessions ?? 100_000); // 0 would still have to hold the current session
     this.depth = opts.depth ?? 16;
     this.stride = 1 + 2 * this.depth;
     this.view = new SessionView(opts.windowMs ?? 10 * 60_000);
@@ -74,18 +78,21 @@ export class SessionTracker {
   /** A slot for a new session: a fresh one, or (at the bound) the one of the session known longest. */
   private open(sessionId: string): number {
     let slot: number;
-    if (this.slots.size >= this.maxSessions && this.slots.size > 0) {
-      // The map's order is first sight: the oldest session goes first. (Reordering on every
-      // event would make it least-recently-used, at a cost per event the bound does not need.)
-      const oldest = this.slots.keys().next().value!;
-      slot = this.slots.get(oldest)!;
-      this.slots.delete(oldest);
+    if (this.slots.size >= this.maxSessions) {
+      // Slots are taken over in the order they were first filled, so the oldest session goes
+      // first (first sight, not least recently used: reordering on every event would cost per
+      // event what the bound does not need). Not `slots.keys().next()`: after many deletes at
+      // the front of a Map, V8 walks every deleted entry to find the first live one.
+      slot = this.evictNext;
+      this.evictNext = (slot + 1) % this.maxSessions;
+      this.slots.delete(this.ids[slot]);
     } else {
       slot = this.slots.size;
       if ((slot + 1) * this.stride > this.rows.length) this.grow();
     }
     this.rows[slot * this.stride] = 0;
     this.slots.set(sessionId, slot);
+    this.ids[slot] = sessionId;
     return slot;
   }
 
