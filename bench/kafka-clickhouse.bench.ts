@@ -17,7 +17,8 @@ import { report } from './lib/report';
  * its round. Besides the Node process's CPU and peak RSS (reported by e2e.bench.ts), the CPU
  * seconds of the ClickHouse and Kafka server processes are read from /proc for each round.
  *
- *   scripts/services.sh up && npm run bench -- kafka-clickhouse     (BENCH_SMOKE=1: quick)
+ *   scripts/services.sh up && npm run bench -- kafka-clickhouse     (BENCH_SMOKE=1: quick;
+ *   BENCH_KCH_ONLY=latency or e2e: one half)
  */
 
 export const KAFKA_BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',').map((b) => b.trim()).filter(Boolean);
@@ -114,7 +115,7 @@ interface Round {
   database: string;
 }
 
-export async function kafkaClickhouseBench(opts: { seconds: number; rounds: number; latencySeconds: number; rate: number; pollMs?: number }) {
+export async function kafkaClickhouseBench(opts: { seconds: number; rounds: number; latencySeconds: number; rate: number; pollMs?: number; only?: 'e2e' | 'latency' }) {
   const run = randomUUID().slice(0, 8);
   let n = 0;
   const pending: Round[] = [];
@@ -140,8 +141,13 @@ export async function kafkaClickhouseBench(opts: { seconds: number; rounds: numb
   };
 
   try {
+    if (opts.only === 'latency') {
+      await latencyBench({ seconds: opts.latencySeconds, rate: opts.rate, name: 'kafka-clickhouse-latency', env: fresh, pollMs: opts.pollMs ?? 50 });
+      return undefined;
+    }
     const e2e = await e2eBench({ seconds: opts.seconds, rounds: opts.rounds, name: 'kafka-clickhouse-e2e', env: fresh, afterRound: cleanup });
     const e2eServers = serverCost.splice(0);
+    if (opts.only === 'e2e') return undefined;
     const latency = await latencyBench({ seconds: opts.latencySeconds, rate: opts.rate, name: 'kafka-clickhouse-latency', env: fresh, pollMs: opts.pollMs ?? 50 });
     await cleanup();
     const latencyServers = serverCost.splice(0);
@@ -194,7 +200,8 @@ export function kafkaClickhouseBenchInChild(smoke: boolean): Promise<void> {
 
 if (require.main === module) {
   const smoke = process.env.BENCH_SMOKE === '1';
-  kafkaClickhouseBench({ seconds: smoke ? 5 : 60, rounds: smoke ? 1 : 2, latencySeconds: smoke ? 5 : 60, rate: 5000 }).then(
+  const only = process.env.BENCH_KCH_ONLY; // e2e or latency: one half, while tuning
+  kafkaClickhouseBench({ seconds: smoke ? 5 : 60, rounds: smoke ? 1 : 2, latencySeconds: smoke ? 5 : 60, rate: 5000, only: only === 'e2e' || only === 'latency' ? only : undefined }).then(
     () => process.exit(0),
     (err: unknown) => {
       process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
