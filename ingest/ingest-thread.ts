@@ -15,18 +15,21 @@ export interface IngestThread {
 }
 
 /**
- * Starts the ingest endpoint on its own thread (ingest/thread.ts), lending it `bus`. In the
+ * Starts the ingest endpoint on its own thread (ingest/thread.ts), lending it `bus` (the
+ * local log; on Kafka the thread opens its own producer to the same brokers). In the
  * all-in-one process this gives HTTP and validation the second core while this thread runs
  * the bus, the stream workers and DuckDB. Its metrics join `metrics` (served by the API).
  */
 export function startIngestThread(opts: { config: Config; bus: Bus; topics: Topics; writeKeys: string[]; metrics: Metrics; logger: Logger }): Promise<IngestThread> {
-  const { port1, port2 } = new MessageChannel();
-  lendBus(opts.bus, port1);
-  port1.unref();
+  const lent = opts.bus.kind === 'local' ? new MessageChannel() : undefined;
+  if (lent) {
+    lendBus(opts.bus, lent.port1);
+    lent.port1.unref();
+  }
   const entry = path.join(__dirname, `thread${path.extname(__filename)}`);
-  const data: IngestThreadData = { entry, config: opts.config, writeKeys: opts.writeKeys, topics: opts.topics, busKind: opts.bus.kind, busPort: port2 };
+  const data: IngestThreadData = { entry, config: opts.config, writeKeys: opts.writeKeys, topics: opts.topics, busKind: opts.bus.kind, busPort: lent?.port2 };
   // The same young-generation size the process runs with (npm start passes --max-semi-space-size=64).
-  const worker = new Worker(assetPath('bin', 'thread.js'), { workerData: data, transferList: [port2], resourceLimits: { maxYoungGenerationSizeMb: 192 } });
+  const worker = new Worker(assetPath('bin', 'thread.js'), { workerData: data, transferList: lent ? [lent.port2] : [], resourceLimits: { maxYoungGenerationSizeMb: 192 } });
   worker.unref(); // the owner's servers keep the process alive; a failed test must not hang on this thread
   const metricRequests = new Map<number, (s: MetricsSnapshot) => void>();
   let nextId = 0;
@@ -55,7 +58,7 @@ export function startIngestThread(opts: { config: Config; bus: Bus; topics: Topi
       } else if (m.type === 'failed') {
         reject(new Error(`ingest thread failed to start: ${m.message}`));
       } else if (m.type === 'stopped') {
-        port1.close();
+        lent?.port1.close();
         void worker.terminate().then(() => stopped?.());
       }
     });
