@@ -75,6 +75,40 @@ describe('local log durability', () => {
     await bus.close();
   });
 
+  it('writes each rolled segment the meta a scan of it gives, across restarts and rolls during a sync', async () => {
+    const dir = tempDir();
+    const expected: { offset: number; timestamp: number }[] = [];
+    for (let life = 0; life < 3; life++) {
+      const bus = new LocalLogBus({ dir, segmentBytes: 4096 });
+      await bus.ensureTopic({ name: 't', partitions: 1 });
+      // Concurrent appends: segments roll while an fdatasync of the previous one is in flight.
+      await Promise.all(Array.from({ length: 60 }, async (_, i) => {
+        const timestamp = 1_000_000 + Math.floor(Math.random() * 1_000_000);
+        await bus.produce('t', [{ key: 'k', value: JSON.stringify({ id: `${life}-${i}`, pad: 'x'.repeat(100) }), timestamp }]);
+      }));
+      await bus.close();
+    }
+    const bus = new LocalLogBus({ dir });
+    const consumer = bus.consumer({ group: 'scan', topic: 't', fromBeginning: true });
+    const run = consumer.run(async (b) => {
+      for (const m of b.messages) expected.push({ offset: m.offset, timestamp: m.timestamp });
+    });
+    while (expected.length < 180) await new Promise((r) => setTimeout(r, 10));
+    await consumer.stop();
+    await run;
+    await bus.close();
+    const partition = path.join(dir, 'topics/t/0');
+    const metas = fs.readdirSync(partition).filter((f) => f.endsWith('.meta.json')).sort();
+    expect(metas.length).toBeGreaterThan(5);
+    for (const file of metas) {
+      const base = Number(file.slice(0, 20));
+      const meta = JSON.parse(fs.readFileSync(path.join(partition, file), 'utf8')) as { nextOffset: number; maxTimestamp: number };
+      const inSegment = expected.filter((r) => r.offset >= base && r.offset < meta.nextOffset);
+      expect(inSegment.length).toBeGreaterThan(0);
+      expect(meta.maxTimestamp).toBe(Math.max(...inSegment.map((r) => r.timestamp)));
+    }
+  });
+
   it('lets another process read while one writes, and refuses a second writer', async () => {
     const dir = tempDir();
     const writer = new LocalLogBus({ dir });

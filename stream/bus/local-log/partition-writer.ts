@@ -24,7 +24,11 @@ export class PartitionWriter {
   private size = 0;
   private base = 0;
   private nextOffset = 0;
+  /** Newest append time in the active segment: its meta when it rolls, without reading it back. */
+  private maxTimestamp = 0;
   private syncing = false;
+  /** Rolled segments' fds, still open for the fdatasync in flight on them (closing would make it fail, or sync a reused fd). */
+  private retired: number[] = [];
   private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
 
   constructor(
@@ -45,6 +49,7 @@ export class PartitionWriter {
     const first = this.nextOffset;
     const buf = encodeRecords(records.map((r, i) => ({ ...r, offset: first + i })));
     writeAll(this.fd, buf);
+    for (const r of records) if (r.timestamp > this.maxTimestamp) this.maxTimestamp = r.timestamp;
     this.size += buf.length;
     this.nextOffset += records.length;
     if (!this.opts.fsync) return Promise.resolve(first);
@@ -58,6 +63,7 @@ export class PartitionWriter {
     if (this.fd < 0) return;
     if (this.opts.fsync) fs.fdatasyncSync(this.fd);
     fs.closeSync(this.fd);
+    for (const fd of this.retired.splice(0)) fs.closeSync(fd);
     this.fd = -1;
   }
 
@@ -102,16 +108,22 @@ export class PartitionWriter {
     const batch = this.waiters;
     this.waiters = [];
     fs.fdatasync(this.fd, (err) => {
+      for (const fd of this.retired.splice(0)) fs.closeSync(fd);
       for (const w of batch) (err ? w.reject(err) : w.resolve());
       if (this.waiters.length > 0) this.sync();
       else this.syncing = false;
     });
   }
 
+  /**
+   * Closes the active segment and starts the next. Its records are made durable here, so
+   * appends waiting for a sync of it are covered whichever fd their sync then runs on.
+   */
   private roll(): void {
     fs.fdatasyncSync(this.fd);
-    fs.closeSync(this.fd);
-    this.writeMeta(this.base, scanMeta(this.dir, this.base));
+    if (this.syncing) this.retired.push(this.fd);
+    else fs.closeSync(this.fd);
+    this.writeMeta(this.base, { nextOffset: this.nextOffset, maxTimestamp: this.maxTimestamp });
     this.openSegment(this.nextOffset);
   }
 
@@ -124,14 +136,19 @@ export class PartitionWriter {
     const reader = new PartitionReader(this.dir, base);
     let next = base;
     let validEnd = 0;
+    let maxTimestamp = 0;
     for (let batch = reader.read(50_000); batch.length > 0; batch = reader.read(50_000)) {
-      for (const r of batch) validEnd += 8 + 18 + Buffer.byteLength(r.key) + r.value.length;
+      for (const r of batch) {
+        validEnd += 8 + 18 + Buffer.byteLength(r.key) + r.value.length;
+        maxTimestamp = Math.max(maxTimestamp, r.timestamp);
+      }
       next = reader.next;
     }
     reader.close();
     this.openSegment(base);
     if (fs.fstatSync(this.fd).size !== validEnd) fs.ftruncateSync(this.fd, validEnd);
     this.size = validEnd;
+    this.maxTimestamp = maxTimestamp;
     this.nextOffset = next;
   }
 
@@ -139,6 +156,7 @@ export class PartitionWriter {
     this.fd = fs.openSync(path.join(this.dir, segmentName(base)), 'a+');
     this.base = base;
     this.size = 0;
+    this.maxTimestamp = 0;
     if (this.opts.fsync) fsyncDir(this.dir);
   }
 
