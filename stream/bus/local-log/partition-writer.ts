@@ -1,17 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { encodeRecords } from './record-format';
+import { metaPath, readMeta, scanMeta, writeMeta } from './segment-meta';
 import { PartitionReader, listSegmentBases, segmentName } from './segment-reader';
 
 export interface AppendRecord {
   key: string;
   value: Buffer;
   timestamp: number;
-}
-
-interface SegmentMeta {
-  nextOffset: number;
-  maxTimestamp: number;
 }
 
 /**
@@ -72,10 +68,10 @@ export class PartitionWriter {
     const bases = listSegmentBases(this.dir).filter((b) => b !== this.base);
     let deleted = 0;
     for (const b of bases) {
-      const meta = this.readMeta(b);
+      const meta = readMeta(this.dir, b);
       if (!meta || meta.maxTimestamp >= cutoff) break; // keep order: never leave a hole
       fs.rmSync(path.join(this.dir, segmentName(b)), { force: true });
-      fs.rmSync(this.metaPath(b), { force: true });
+      fs.rmSync(metaPath(this.dir, b), { force: true });
       deleted++;
     }
     return deleted;
@@ -86,7 +82,7 @@ export class PartitionWriter {
     const bases = listSegmentBases(this.dir);
     let start = bases[0] ?? 0;
     for (const b of bases) {
-      const meta = b === this.base ? undefined : this.readMeta(b);
+      const meta = b === this.base ? undefined : readMeta(this.dir, b);
       if (meta && meta.maxTimestamp < timestamp) start = meta.nextOffset;
       else break;
     }
@@ -123,7 +119,7 @@ export class PartitionWriter {
     fs.fdatasyncSync(this.fd);
     if (this.syncing) this.retired.push(this.fd);
     else fs.closeSync(this.fd);
-    this.writeMeta(this.base, { nextOffset: this.nextOffset, maxTimestamp: this.maxTimestamp });
+    writeMeta(this.dir, this.base, { nextOffset: this.nextOffset, maxTimestamp: this.maxTimestamp });
     this.openSegment(this.nextOffset);
   }
 
@@ -132,7 +128,7 @@ export class PartitionWriter {
     const bases = listSegmentBases(this.dir);
     const base = bases.at(-1) ?? 0;
     // A crash between rolling and writing a closed segment's meta leaves it without one.
-    for (const b of bases.slice(0, -1)) if (!this.readMeta(b)) this.writeMeta(b, scanMeta(this.dir, b));
+    for (const b of bases.slice(0, -1)) if (!readMeta(this.dir, b)) writeMeta(this.dir, b, scanMeta(this.dir, b));
     const reader = new PartitionReader(this.dir, base);
     let next = base;
     let validEnd = 0;
@@ -158,38 +154,6 @@ export class PartitionWriter {
     this.size = 0;
     this.maxTimestamp = 0;
     if (this.opts.fsync) fsyncDir(this.dir);
-  }
-
-  private metaPath(base: number): string {
-    return path.join(this.dir, `${String(base).padStart(20, '0')}.meta.json`);
-  }
-
-  private readMeta(base: number): SegmentMeta | undefined {
-    try {
-      return JSON.parse(fs.readFileSync(this.metaPath(base), 'utf8')) as SegmentMeta;
-    } catch {
-      return undefined;
-    }
-  }
-
-  private writeMeta(base: number, meta: SegmentMeta): void {
-    const tmp = `${this.metaPath(base)}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(meta));
-    fs.renameSync(tmp, this.metaPath(base));
-  }
-}
-
-/** Reads one segment to learn where it ends and how new its newest record is. */
-function scanMeta(dir: string, base: number): SegmentMeta {
-  const reader = new PartitionReader(dir, base, { stayInSegment: true });
-  let maxTimestamp = 0;
-  try {
-    for (let batch = reader.read(50_000); batch.length > 0; batch = reader.read(50_000)) {
-      for (const r of batch) maxTimestamp = Math.max(maxTimestamp, r.timestamp);
-    }
-    return { nextOffset: reader.next, maxTimestamp };
-  } finally {
-    reader.close();
   }
 }
 
