@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import { splitStatements } from '../lib/migrations';
 import { assetPath } from '../lib/package-root';
 import { clickhouseDialect, lastPurchaseSql, lastViewedCategoriesSql, lastViewedProductsSql, userCountsSql, cartSql, kpiByMinuteSql, kpiTotalsSql } from '../warehouse/live-views';
-import { clickhouseRollupDialect, trendingRollupSql } from '../warehouse/live-store/clickhouse-rollups';
-import { toRow } from '../warehouse/live-store/clickhouse-live-store';
+import { clickhouseRollupDialect, trendingRollupSql } from '../warehouse/live-store/clickhouse-rollup-queries';
+import { toRow } from '../warehouse/live-store/clickhouse-rows';
 import { liveEvent } from '../warehouse/live-store/live-event.fixture';
 
 const T = Date.UTC(2026, 10, 23, 10, 0, 0);

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { KPI_MEASURES, type Dialect } from '../live-views';
-import { compileMeasure, kpiRollupSql, KPI_ROLLUP, ROLLUP_MIGRATION, rollupMigrationSql, trendingRollupSql } from './clickhouse-rollups';
+import { compileMeasure } from './clickhouse-rollup-measures';
+import { kpiRollupSql, trendingRollupSql } from './clickhouse-rollup-queries';
+import { KPI_ROLLUP, ROLLUP_MIGRATION, rollupMigrationSql } from './clickhouse-rollups';
 
 const committed = path.resolve(__dirname, '../../sql/clickhouse', ROLLUP_MIGRATION);
 
