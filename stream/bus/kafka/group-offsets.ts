@@ -1,5 +1,5 @@
 import type { Kafka } from 'kafkajs';
-import type { ConsumerTuning } from './consumer';
+import type { ConsumerTuning } from './consumer-settings';
 
 /**
  * Commits `offsets` for a group that has no running member, by joining it briefly.
