@@ -64,6 +64,15 @@ describe('API', () => {
     expect((await request(app).get('/v1/nope')).status).toBe(404);
   });
 
+  it('answers a user id that is not valid %-encoding with 400, not a 500', async () => {
+    const { app } = await setup();
+    for (const id of ['%FF', '%ZZ', '%ED%A0%80']) {
+      const res = await request(app).get(`/v1/users/${id}/features`);
+      expect(res.status).toBe(400);
+      expect(res.body.error).toEqual({ code: 'bad_request', message: `Failed to decode param '${id}'` });
+    }
+  });
+
   it('exposes health, readiness, Prometheus metrics and an OpenAPI document', async () => {
     const { app, metrics } = await setup();
     metrics.eventsIn.inc({ stage: 'ingest' }, 3);

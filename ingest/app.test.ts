@@ -73,6 +73,20 @@ describe('POST /v1/events', () => {
     await bus.close();
   });
 
+  it('answers a corrupt or unknown Content-Encoding with a 4xx JSON error, not a 500', async () => {
+    const { bus, app } = await setup();
+    const send = (encoding: string, body: Buffer) =>
+      request(app).post('/v1/events').set('Authorization', `Bearer ${KEY}`).set('Content-Type', 'application/json').set('Content-Encoding', encoding).send(body);
+    const corrupt = await send('gzip', Buffer.from('not gzip at all'));
+    expect(corrupt.status).toBe(400);
+    expect(corrupt.body.error.code).toBe('bad_request');
+    const unknown = await send('x-compress-9', Buffer.from(JSON.stringify(event())));
+    expect(unknown.status).toBe(415);
+    expect(unknown.body.error.code).toBe('encoding_unsupported');
+    expect(await readTopic(bus, TOPICS.raw)).toHaveLength(0);
+    await bus.close();
+  });
+
   it('rejects a deeply nested event alone and keeps it (cut) in the DLQ, not a 500', async () => {
     const { bus, post, app } = await setup();
     const deep = `${'{"a":'.repeat(60_000)}1${'}'.repeat(60_000)}`;

@@ -9,13 +9,20 @@ import type { Logger } from './logger';
  */
 export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    const bodyParser = err as { type?: string; status?: number; message?: string };
-    if (bodyParser.type === 'entity.too.large') {
+    if (err instanceof HttpError) {
+      res.status(err.status).json({ error: { code: err.code, message: err.message } });
+      return;
+    }
+    const clientError = err as { type?: string; status?: number; message?: string };
+    if (clientError.type === 'entity.too.large') {
       res.status(413).json({ error: { code: 'payload_too_large', message: 'request body exceeds 1 MB' } });
       return;
     }
-    if (err instanceof HttpError) {
-      res.status(err.status).json({ error: { code: err.code, message: err.message } });
+    // express's own refusals (an unsupported or corrupt Content-Encoding, a path segment that is
+    // not valid %-encoding) carry a 4xx status: they are the client's fault, not a 500.
+    if (typeof clientError.status === 'number' && clientError.status >= 400 && clientError.status < 500) {
+      const code = clientError.type?.replace(/\./g, '_') ?? 'bad_request';
+      res.status(clientError.status).json({ error: { code, message: clientError.message ?? 'bad request' } });
       return;
     }
     if (err instanceof DistributaryError && err.retriable) {
