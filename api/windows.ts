@@ -13,11 +13,17 @@ export function parseWindow(value: unknown, fallback: string): number {
   return ms;
 }
 
+/**
+ * ISO 8601 with a four-digit year only: Date.parse alone also takes loose text ("-1" is
+ * 2001-01-01) and years up to ±271821, whose window start no Date can hold.
+ */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/i;
+
 /** `as_of` as an ISO time or epoch ms; default now. Lets clients ask "as of" a past moment. */
 export function parseAsOf(value: unknown, now: number): number {
   if (value === undefined || value === '') return now;
   const text = String(value);
-  const ms = /^\d{10,14}$/.test(text) ? Number(text) : Date.parse(text);
+  const ms = /^\d{10,14}$/.test(text) ? Number(text) : ISO_TIME.test(text) ? Date.parse(text) : NaN;
   if (!Number.isFinite(ms)) throw new HttpError(400, 'invalid_as_of', 'as_of must be an ISO 8601 time or epoch milliseconds');
   return ms;
 }
