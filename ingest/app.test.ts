@@ -63,13 +63,17 @@ describe('POST /v1/events', () => {
     expect((await request(app).post('/v1/events').send([event()])).status).toBe(401);
     expect((await request(app).post('/v1/events').set('Authorization', 'Bearer wrong-key-wrong-key').send([event()])).status).toBe(401);
     expect((await request(app).post('/v1/events').set('X-Write-Key', KEY).send([event()])).status).toBe(202);
+    for (const scheme of ['bearer', 'BEARER']) {
+      expect((await request(app).post('/v1/events').set('Authorization', `${scheme} ${KEY}`).send([event()])).status).toBe(202);
+    }
+    expect((await request(app).post('/v1/events').set('Authorization', `basic ${Buffer.from(`${KEY}:`).toString('base64')}`).send([event()])).status).toBe(202);
     const tooMany = await post(Array.from({ length: 1001 }, () => event()));
     expect(tooMany.status).toBe(413);
     expect(tooMany.body.error.code).toBe('batch_too_large');
     const tooBig = await post([event({ properties: { product_id: 'p', blob: 'x'.repeat(1_100_000) } })]);
     expect(tooBig.status).toBe(413);
     expect((await post([])).status).toBe(400);
-    expect((await readTopic(bus, TOPICS.raw))).toHaveLength(1);
+    expect((await readTopic(bus, TOPICS.raw))).toHaveLength(4);
     await bus.close();
   });
 

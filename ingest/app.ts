@@ -86,8 +86,10 @@ export function createIngestApp(deps: IngestDeps) {
 function authorize(req: Request, keys: Buffer[]): void {
   const header = req.get('authorization') ?? '';
   let key = req.get('x-write-key') ?? '';
-  if (header.startsWith('Bearer ')) key = header.slice(7).trim();
-  else if (header.startsWith('Basic ')) key = Buffer.from(header.slice(6), 'base64').toString('utf8').split(':')[0];
+  // Auth schemes are case-insensitive (RFC 9110 §11.1): "bearer <key>" is as good as "Bearer <key>".
+  const [, scheme = '', credentials = ''] = /^(\S+) (.*)$/.exec(header) ?? [];
+  if (scheme.toLowerCase() === 'bearer') key = credentials.trim();
+  else if (scheme.toLowerCase() === 'basic') key = Buffer.from(credentials, 'base64').toString('utf8').split(':')[0];
   const given = Buffer.from(key);
   if (!key || !keys.some((k) => k.length === given.length && timingSafeEqual(k, given))) {
     throw new HttpError(401, 'unauthorized', 'missing or unknown write key');
