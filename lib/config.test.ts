@@ -12,6 +12,12 @@ describe('config', () => {
 
   it.each([
     [{ DISTRIBUTARY_INGEST_PORT: 'eighty' }, /DISTRIBUTARY_INGEST_PORT="eighty" is invalid: .*number/],
+    [{ DISTRIBUTARY_INGEST_PORT: '' }, /DISTRIBUTARY_INGEST_PORT="" is invalid: expected a decimal number/],
+    [{ DISTRIBUTARY_INGEST_PORT: '0x50' }, /DISTRIBUTARY_INGEST_PORT="0x50" is invalid: expected a decimal number/],
+    [{ DISTRIBUTARY_API_PORT: '70000' }, /DISTRIBUTARY_API_PORT="70000" is invalid: .*<=65535/],
+    [{ DISTRIBUTARY_GENERATOR_RATE: '' }, /DISTRIBUTARY_GENERATOR_RATE="" is invalid: expected a decimal number/],
+    [{ DISTRIBUTARY_GENERATOR_RATE: '-5' }, /DISTRIBUTARY_GENERATOR_RATE="-5" is invalid: .*>=0/],
+    [{ DISTRIBUTARY_LAKE_ROLL_ROWS: '1e3' }, /DISTRIBUTARY_LAKE_ROLL_ROWS="1e3" is invalid: expected a decimal number/],
     [{ DISTRIBUTARY_BUS: 'rabbit' }, /DISTRIBUTARY_BUS="rabbit" is invalid: .*"local"\|"kafka"/],
     [{ DISTRIBUTARY_PARTITIONS: '0' }, /DISTRIBUTARY_PARTITIONS="0" is invalid: .*>=1/],
     [{ CLICKHOUSE_URL: 'not a url' }, /CLICKHOUSE_URL="not a url" is invalid/],

@@ -7,7 +7,9 @@ import { ConfigError } from './errors';
  * A bad value fails start-up with the variable, the value and the rule it broke.
  * The README's configuration table is generated from these descriptions (see `describeConfig`).
  */
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+/** Decimal text only: coercing with Number() read "" as 0 (DISTRIBUTARY_INGEST_PORT= bound a random port) and took "0x50" or "1e3". */
+const decimal = z.string().regex(/^-?\d+(\.\d+)?$/, 'expected a decimal number').transform(Number);
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => decimal.pipe(z.number().int().min(min).max(max));
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const SHARE_CHECKS = ['reject', 'late', 'duplicate', 'bot'] as const;
 /** `reject=0.05,bot=0.3`: a check left out never alerts. */
@@ -40,10 +42,10 @@ const spec = {
   DISTRIBUTARY_LAKE_ROLL_ROWS: { schema: int(1), default: '200000', doc: 'Lake writer: roll a Parquet file after this many rows…' },
   DISTRIBUTARY_LAKE_ROLL_SECONDS: { schema: int(1), default: '30', doc: '…or when its oldest buffered row is this old.' },
   DISTRIBUTARY_BATCH_CRON: { schema: z.string().min(1), default: '*/30 * * * * *', doc: 'node-cron schedule of the datamart load in `start` mode.' },
-  DISTRIBUTARY_GENERATOR_RATE: { schema: z.coerce.number().min(0).max(1_000_000), default: '20', doc: 'Events/s of the demo generator in `start` mode (0 disables it).' },
+  DISTRIBUTARY_GENERATOR_RATE: { schema: decimal.pipe(z.number().min(0).max(1_000_000)), default: '20', doc: 'Events/s of the demo generator in `start` mode (0 disables it).' },
   DISTRIBUTARY_RULES_DIR: { schema: z.string().min(1), default: './rules', doc: 'Folder of the cleaning rules (`ruleset.json` + rule files + lists), versioned with the code; see rules/README.md.' },
   DISTRIBUTARY_RULES_RELOAD_SECONDS: { schema: int(0, 3600), default: '5', doc: 'How often the real-time worker looks for changed rule files and reloads them (0: never). A broken set is logged and the old one kept.' },
-  DISTRIBUTARY_QUALITY_THRESHOLD: { schema: z.coerce.number().min(0).max(1), default: '0.5', doc: 'Events whose quality score (0..1, from their rule hits) ends below this go to the DLQ as `low_quality`.' },
+  DISTRIBUTARY_QUALITY_THRESHOLD: { schema: decimal.pipe(z.number().min(0).max(1)), default: '0.5', doc: 'Events whose quality score (0..1, from their rule hits) ends below this go to the DLQ as `low_quality`.' },
   DISTRIBUTARY_LATE_EVENT_DAYS: { schema: int(1, 3650), default: '7', doc: 'Events up to this many days old are accepted and tagged `late_event`; older ones go to the DLQ as `too_late`.' },
   DISTRIBUTARY_QUALITY_ALERTS: { schema: shareLimits, default: 'reject=0.05,late=0.2,duplicate=0.05,bot=0.3', doc: 'Hourly data-quality thresholds (share of events): crossing one logs a warning and counts `distributary_quality_alerts_total`.' },
   DISTRIBUTARY_TOPIC_PREFIX: { schema: z.string().regex(/^[A-Za-z0-9._-]{0,100}$/), default: '', doc: 'Prefix of topic and consumer-group names, so several deployments can share one Kafka cluster.' },
