@@ -8,6 +8,7 @@ describe('config', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({ bus: 'local', liveStore: 'duckdb', ingestPort: 8080, apiPort: 8081, busFsync: true, lakeRollMs: 30_000 });
     expect(Object.isFrozen(c)).toBe(true);
+    expect(loadConfig({ KAFKA_BROKERS: 'k1:9092, k2:9093' }).kafkaBrokers).toEqual(['k1:9092', 'k2:9093']);
   });
 
   it.each([
@@ -18,6 +19,7 @@ describe('config', () => {
     [{ DISTRIBUTARY_GENERATOR_RATE: '' }, /DISTRIBUTARY_GENERATOR_RATE="" is invalid: expected a decimal number/],
     [{ DISTRIBUTARY_GENERATOR_RATE: '-5' }, /DISTRIBUTARY_GENERATOR_RATE="-5" is invalid: .*>=0/],
     [{ DISTRIBUTARY_LAKE_ROLL_ROWS: '1e3' }, /DISTRIBUTARY_LAKE_ROLL_ROWS="1e3" is invalid: expected a decimal number/],
+    [{ DISTRIBUTARY_BUS: 'kafka', KAFKA_BROKERS: 'kafka' }, /KAFKA_BROKERS="kafka" is invalid: expected comma-separated host:port pairs/],
     [{ DISTRIBUTARY_BUS: 'rabbit' }, /DISTRIBUTARY_BUS="rabbit" is invalid: .*"local"\|"kafka"/],
     [{ DISTRIBUTARY_PARTITIONS: '0' }, /DISTRIBUTARY_PARTITIONS="0" is invalid: .*>=1/],
     [{ CLICKHOUSE_URL: 'not a url' }, /CLICKHOUSE_URL="not a url" is invalid/],

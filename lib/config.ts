@@ -24,6 +24,9 @@ const shareLimits = z.string()
     return limits;
   });
 
+/** `host:port,host:port`: a broker without a port made kafkajs retry forever on port NaN instead of failing start-up. */
+const brokers = z.string().regex(/^(\s*[^\s,]+:\d{1,5}\s*(,\s*[^\s,]+:\d{1,5}\s*)*)?$/, 'expected comma-separated host:port pairs');
+
 const spec = {
   DISTRIBUTARY_DATA_DIR: { schema: z.string().min(1), default: './data', doc: 'Where the embedded bus log, live store, lake and datamart live.' },
   DISTRIBUTARY_BUS: { schema: z.enum(['local', 'kafka']), default: 'local', doc: 'Event bus: `local` (durable log on disk) or `kafka`.' },
@@ -49,7 +52,7 @@ const spec = {
   DISTRIBUTARY_LATE_EVENT_DAYS: { schema: int(1, 3650), default: '7', doc: 'Events up to this many days old are accepted and tagged `late_event`; older ones go to the DLQ as `too_late`.' },
   DISTRIBUTARY_QUALITY_ALERTS: { schema: shareLimits, default: 'reject=0.05,late=0.2,duplicate=0.05,bot=0.3', doc: 'Hourly data-quality thresholds (share of events): crossing one logs a warning and counts `distributary_quality_alerts_total`.' },
   DISTRIBUTARY_TOPIC_PREFIX: { schema: z.string().regex(/^[A-Za-z0-9._-]{0,100}$/), default: '', doc: 'Prefix of topic and consumer-group names, so several deployments can share one Kafka cluster.' },
-  KAFKA_BROKERS: { schema: z.string(), default: '127.0.0.1:19092', doc: 'Kafka bootstrap servers, comma-separated (bus=kafka).' },
+  KAFKA_BROKERS: { schema: brokers, default: '127.0.0.1:19092', doc: 'Kafka bootstrap servers, comma-separated (bus=kafka).' },
   CLICKHOUSE_URL: { schema: z.string().url(), default: 'http://127.0.0.1:18123', doc: 'ClickHouse HTTP endpoint (live store=clickhouse).' },
   CLICKHOUSE_DATABASE: { schema: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), default: 'distributary', doc: 'ClickHouse database for the live store.' },
 } as const;
