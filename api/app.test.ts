@@ -56,7 +56,7 @@ describe('API', () => {
 
   it('rejects bad parameters with 400 and a code, unknown routes with 404', async () => {
     const { app } = await setup();
-    for (const url of ['/v1/live/kpis?window=15x', '/v1/live/kpis?window=0m', '/v1/live/trending?limit=0', '/v1/live/kpis?as_of=yesterday', '/v1/live/kpis?as_of=-1', '/v1/live/kpis?as_of=-271821-04-20T00:00:00Z', '/v1/live/kpis?as_of=%2B275760-09-13T00:00:00Z', `/v1/users/${'x'.repeat(200)}/features`]) {
+    for (const url of ['/v1/live/kpis?window=15x', '/v1/live/kpis?window=0m', '/v1/live/kpis?window=1h&window=7d', '/v1/live/trending?limit=0', '/v1/live/kpis?as_of=yesterday', '/v1/live/kpis?as_of=-1', '/v1/live/kpis?as_of=-271821-04-20T00:00:00Z', '/v1/live/kpis?as_of=%2B275760-09-13T00:00:00Z', `/v1/users/${'x'.repeat(200)}/features`]) {
       const res = await request(app).get(url);
       expect(res.status).toBe(400);
       expect(res.body.error.code).toMatch(/^invalid_/);

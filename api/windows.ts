@@ -4,7 +4,8 @@ const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_
 
 /** Parses "15m", "1h", "90s", "1d" into ms, within [1 minute, 7 days]. */
 export function parseWindow(value: unknown, fallback: string): number {
-  const text = typeof value === 'string' && value !== '' ? value : fallback;
+  // A repeated ?window= arrives as an array: refuse it rather than silently answer the default.
+  const text = value === undefined || value === '' ? fallback : String(value);
   const m = /^(\d{1,6})([smhd])$/.exec(text);
   const ms = m ? Number(m[1]) * UNITS[m[2]] : NaN;
   if (!m || ms < 60_000 || ms > 7 * 86_400_000) {
