@@ -72,7 +72,15 @@ describe('POST /v1/events', () => {
     expect(tooMany.body.error.code).toBe('batch_too_large');
     const tooBig = await post([event({ properties: { product_id: 'p', blob: 'x'.repeat(1_100_000) } })]);
     expect(tooBig.status).toBe(413);
+    // The key is checked first: without one, the size of the body is none of the caller's business.
+    expect((await request(app).post('/v1/events').send([event({ properties: { product_id: 'p', blob: 'x'.repeat(1_100_000) } })])).status).toBe(401);
     expect((await post([])).status).toBe(400);
+    for (const method of ['get', 'put', 'delete', 'patch'] as const) {
+      const wrong = await request(app)[method]('/v1/events').set('Authorization', `Bearer ${KEY}`);
+      expect(wrong.status).toBe(405);
+      expect(wrong.headers.allow).toBe('POST');
+      expect(wrong.body.error.code).toBe('method_not_allowed');
+    }
     expect((await readTopic(bus, TOPICS.raw))).toHaveLength(4);
     await bus.close();
   });

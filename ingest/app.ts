@@ -46,8 +46,12 @@ export function createIngestApp(deps: IngestDeps) {
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
 
-  app.post('/v1/events', express.raw({ type: () => true, limit: MAX_BODY_BYTES }), async (req, res) => {
+  // The key is checked before the body is read: a caller without one learns that (401), not the body's size.
+  const authorized: express.RequestHandler = (req, _res, next) => {
     authorize(req, keys);
+    next();
+  };
+  app.post('/v1/events', authorized, express.raw({ type: () => true, limit: MAX_BODY_BYTES }), async (req, res) => {
     const events = parseBody(req.body as Buffer);
     deps.metrics.eventsIn.inc({ stage: 'ingest' }, events.length);
     const accepted: OutgoingMessage[] = [];
@@ -77,6 +81,10 @@ export function createIngestApp(deps: IngestDeps) {
     res.status(202).json({ accepted: accepted.length, rejected });
   });
 
+  app.all('/v1/events', (_req, res, next) => {
+    res.setHeader('Allow', 'POST');
+    next(new HttpError(405, 'method_not_allowed', 'POST events to /v1/events'));
+  });
   app.use((_req, _res, next) => next(new HttpError(404, 'not_found', 'no such route')));
   app.use(errorMiddleware(deps.logger));
   return app;
