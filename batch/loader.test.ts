@@ -36,8 +36,8 @@ describe('datamart loader', () => {
     expect(first).toMatchObject({ files: 2, rows: 150, skipped: 0 });
     expect(await loadNewFiles({ lakeRoot: root, mart, logger: silentLogger() })).toMatchObject({ files: 0, rows: 0, skipped: 2 });
 
-    // A client retry: the same event_ids again at later offsets (a new file).
-    await writeLake(root, [msgs(0, 100, 20, (o) => `e-0-${o - 100}`)]);
+    // A client retry: the same event_ids again at later offsets (a new file), some spelt in upper case or with urn:uuid:.
+    await writeLake(root, [msgs(0, 100, 20, (o) => (o % 3 === 0 ? `E-0-${o - 100}` : o % 3 === 1 ? `urn:uuid:e-0-${o - 100}` : `e-0-${o - 100}`))]);
     expect(await loadNewFiles({ lakeRoot: root, mart, logger: silentLogger() })).toMatchObject({ files: 1, rows: 20 });
     const [stg] = await mart.db.all<{ n: bigint }>('SELECT count(*) AS n FROM stg_events');
     const [fct] = await mart.db.all<{ n: bigint }>('SELECT count(*) AS n FROM fct_events');

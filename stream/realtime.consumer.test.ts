@@ -52,6 +52,17 @@ describe('real-time path', () => {
     expect(dlq.map((d) => d.payload)).toContain('{not json');
   });
 
+  it('treats an event_id in another case or with urn:uuid: as the same event, within a batch and across batches', async () => {
+    const { bus, store, handler } = await setup();
+    const first = ev({ event_type: 'product_view', properties: { product_id: 'p9' } });
+    const id = String(first.event_id);
+    await bus.produce(TOPICS.raw, [first, { ...first, event_id: id.toUpperCase() }].map((e) => ({ key: 'u1', value: JSON.stringify(e) })));
+    await drain(bus, handler);
+    await bus.produce(TOPICS.raw, [{ ...first, event_id: `urn:uuid:${id}` }, { ...first, event_id: `URN:UUID:${id.toUpperCase()}` }].map((e) => ({ key: 'u1', value: JSON.stringify(e) })));
+    await drain(bus, handler);
+    expect((await store.freshness()).events).toBe(1);
+  });
+
   it('does not double-count a batch redelivered after a crash between store write and commit', async () => {
     const { bus, store, handler } = await setup();
     const events = Array.from({ length: 30 }, (_, i) => ev({ user_id: `u${i % 4}`, event_type: 'product_view', properties: { product_id: `p${i}` } }));

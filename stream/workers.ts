@@ -15,6 +15,7 @@ import { createRealtimeHandler } from './realtime.consumer';
 import { createApplyRulesStep } from './rules/apply-rules.step';
 import { watchRuleSet } from './rules/rules-reloader';
 import { SeenIds } from './steps/seen-ids';
+import { dedupKey } from '../contract/event-id';
 
 export interface Worker {
   name: string;
@@ -70,7 +71,7 @@ export async function startRealtimeWorker(c: Common & { store: LiveStore }): Pro
   const clean = createApplyRulesStep({ rules: rules.current, threshold: c.config.qualityThreshold });
   const seen = new SeenIds(c.config.dedupWindowMs);
   const now = Date.now();
-  seen.add(await c.store.recentEventIds(now - c.config.dedupWindowMs), now);
+  seen.add((await c.store.recentEventIds(now - c.config.dedupWindowMs)).map(dedupKey), now);
   const handler = createRealtimeHandler({ bus: c.bus, store: c.store, validator: createEventValidator(), seen, metrics: c.metrics, logger: c.logger, topics: topicNames(c.config.topicPrefix), clean, quality });
   const retention = setInterval(() => {
     c.store.deleteOlderThan(Date.now() - c.config.liveRetentionMs).catch((err: unknown) => c.logger.warn({ err }, 'live retention failed'));

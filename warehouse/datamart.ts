@@ -1,3 +1,4 @@
+import { dedupKeySql } from '../contract/event-id';
 import { DuckDb } from './duckdb';
 import { assetPath } from '../lib/package-root';
 
@@ -45,14 +46,16 @@ export class Datamart {
       const perFile = await this.db.all<{ source_path: string; n: bigint }>('SELECT source_path, count(*) AS n FROM incoming GROUP BY source_path');
       await this.db.run(`INSERT INTO stg_events BY NAME
         SELECT * EXCLUDE (source_path), source_path AS source_file FROM incoming`);
+      // One fact per event: ids are kept by their dedup key (lower case, no urn:uuid:), so a retry
+      // that spells the id differently is the same event (contract/event-id.ts).
       await this.db.run(`INSERT INTO fct_events
-        SELECT event_id, any_value(event_type), min(occurred_at), CAST(min(occurred_at) AS DATE),
+        SELECT ${dedupKeySql('event_id')} AS id, any_value(event_type), min(occurred_at), CAST(min(occurred_at) AS DATE),
                coalesce(any_value(user_id), any_value(anonymous_id)), any_value(user_id), any_value(session_id),
                any_value(product_id), lower(any_value(category)), any_value(price), any_value(quantity),
                any_value(order_id), any_value(revenue), upper(any_value(currency))
         FROM incoming i
-        WHERE event_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM fct_events f WHERE f.event_id = i.event_id)
-        GROUP BY event_id`);
+        WHERE event_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM fct_events f WHERE f.event_id = ${dedupKeySql('i.event_id')})
+        GROUP BY id`);
       const counts = new Map(perFile.map((r) => [r.source_path, Number(r.n)]));
       for (const f of files) {
         await this.db.run('INSERT INTO load_manifest (file, rows, bytes) VALUES ($1, $2, $3)', [keys.get(f.path)!, counts.get(f.path) ?? 0, f.bytes]);
