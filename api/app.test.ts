@@ -50,13 +50,16 @@ describe('API', () => {
     expect(k.body.totals).toMatchObject({ events: 2, carts: 1, active_users: 1 });
     const t = await request(app).get('/v1/live/trending?window=1h&limit=5');
     expect(t.body.products).toEqual([expect.objectContaining({ product_id: 'p1', views: 1, carts: 1, score: 4 })]);
+    expect(t.body.window).toBe('60m');
+    expect((await request(app).get('/v1/live/trending?window=61s')).body.window).toBe('61s');
+    expect((await request(app).get('/v1/live/kpis?window=61s')).body.window).toBe('61s');
     const past = await request(app).get(`/v1/live/kpis?window=15m&as_of=${new Date(NOW - 45_000).toISOString()}`);
     expect(past.body.totals.events).toBe(1);
   });
 
   it('rejects bad parameters with 400 and a code, unknown routes with 404', async () => {
     const { app } = await setup();
-    for (const url of ['/v1/live/kpis?window=15x', '/v1/live/kpis?window=0m', '/v1/live/kpis?window=1h&window=7d', '/v1/live/trending?limit=0', '/v1/live/kpis?as_of=yesterday', '/v1/live/kpis?as_of=-1', '/v1/live/kpis?as_of=-271821-04-20T00:00:00Z', '/v1/live/kpis?as_of=%2B275760-09-13T00:00:00Z', `/v1/users/${'x'.repeat(200)}/features`]) {
+    for (const url of ['/v1/live/kpis?window=15x', '/v1/live/kpis?window=0m', '/v1/live/kpis?window=1h&window=7d', '/v1/live/trending?limit=0', '/v1/live/trending?limit=0x10', '/v1/live/trending?limit=1e1', '/v1/live/trending?limit=%205', '/v1/live/trending?limit=5&limit=6', '/v1/live/kpis?as_of=yesterday', '/v1/live/kpis?as_of=-1', '/v1/live/kpis?as_of=-271821-04-20T00:00:00Z', '/v1/live/kpis?as_of=%2B275760-09-13T00:00:00Z', `/v1/users/${'x'.repeat(200)}/features`]) {
       const res = await request(app).get(url);
       expect(res.status).toBe(400);
       expect(res.body.error.code).toMatch(/^invalid_/);

@@ -4,6 +4,7 @@ import { errorMiddleware } from '../lib/http-errors';
 import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
 import type { HourReport, LiveStore } from '../warehouse/live-store';
+import { windowLabel } from '../warehouse/live-store/view-results';
 import { DEFAULT_QUALITY_ALERTS } from '../lib/config';
 import { mergeHourReports, type QualityThresholds } from '../stream/quality/quality-report';
 
@@ -47,7 +48,7 @@ export function createApiApp(deps: ApiDeps) {
   app.get('/v1/live/trending', async (req, res) => {
     const windowMs = parseWindow(req.query.window, '15m');
     const asOf = parseAsOf(req.query.as_of, now());
-    res.json({ window: `${windowMs / 60_000}m`, products: await deps.store.trending(windowMs, asOf, parseLimit(req.query.limit, 20, 500)) });
+    res.json({ window: windowLabel(windowMs), products: await deps.store.trending(windowMs, asOf, parseLimit(req.query.limit, 20, 500)) });
   });
 
   app.get('/v1/dlq', async (req, res) => {

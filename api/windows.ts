@@ -31,7 +31,8 @@ export function parseAsOf(value: unknown, now: number): number {
 
 export function parseLimit(value: unknown, fallback: number, max: number, name = 'limit'): number {
   if (value === undefined || value === '') return fallback;
-  const n = Number(value);
+  // Digits only: Number() would also take '0x10', '1e2' and ' 5', and a repeated ?limit= arrives as an array.
+  const n = typeof value === 'string' && /^\d{1,16}$/.test(value) ? Number(value) : NaN;
   if (!Number.isInteger(n) || n < 1 || n > max) throw new HttpError(400, `invalid_${name}`, `${name} must be an integer from 1 to ${max}`);
   return n;
 }

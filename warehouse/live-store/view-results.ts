@@ -34,7 +34,7 @@ export async function buildKpiReport(db: ViewReader, d: Dialect, windowMs: numbe
   const cartSessions = n(totals?.cart_sessions);
   const purchaseSessions = n(totals?.purchase_sessions);
   return {
-    window: `${windowMs / 60_000}m`,
+    window: windowLabel(windowMs),
     from: iso(from),
     to: iso(asOf),
     totals: { ...t, cart_sessions: cartSessions, purchase_sessions: purchaseSessions, conversion: t.active_sessions ? Math.round((purchaseSessions / t.active_sessions) * 1e4) / 1e4 : 0 },
@@ -73,4 +73,9 @@ export async function buildUserFeatures(db: ViewReader, d: Dialect, userKey: str
 /** A trending row (any engine; ClickHouse returns counts as strings) as the API's product. */
 export function trendingProductFrom(r: Row): TrendingProduct {
   return { product_id: String(r.product_id), category: (r.category as string | null) ?? null, views: n(r.views), carts: n(r.carts), purchases: n(r.purchases), score: n(r.score) };
+}
+
+/** A window as the API shows it: whole minutes as `15m`, anything else in seconds (`61s`, not `1.0166…m`). */
+export function windowLabel(windowMs: number): string {
+  return windowMs % 60_000 === 0 ? `${windowMs / 60_000}m` : `${windowMs / 1000}s`;
 }
