@@ -4,6 +4,13 @@ import { configTable } from '../scripts/config-table';
 import { loadConfig } from './config';
 
 describe('config', () => {
+  it('finds the package\'s own rules by default, whatever the working directory; a set folder is taken relative to it', () => {
+    const rulesDir = loadConfig({}).rulesDir;
+    expect(path.isAbsolute(rulesDir)).toBe(true);
+    expect(fs.existsSync(path.join(rulesDir, 'ruleset.json'))).toBe(true);
+    expect(loadConfig({ DISTRIBUTARY_RULES_DIR: 'my-rules' }).rulesDir).toBe(path.resolve('my-rules'));
+  });
+
   it('has sensible embedded defaults and is frozen', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({ bus: 'local', liveStore: 'duckdb', ingestPort: 8080, apiPort: 8081, busFsync: true, lakeRollMs: 30_000 });

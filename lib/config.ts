@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors';
+import { assetPath } from './package-root';
 
 /**
  * Every setting the platform reads, parsed once from the environment and frozen.
@@ -46,7 +47,7 @@ const spec = {
   DISTRIBUTARY_LAKE_ROLL_SECONDS: { schema: int(1), default: '30', doc: '…or when its oldest buffered row is this old.' },
   DISTRIBUTARY_BATCH_CRON: { schema: z.string().min(1), default: '*/30 * * * * *', doc: 'node-cron schedule of the datamart load in `start` mode.' },
   DISTRIBUTARY_GENERATOR_RATE: { schema: decimal.pipe(z.number().min(0).max(1_000_000)), default: '20', doc: 'Events/s of the demo generator in `start` mode (0 disables it).' },
-  DISTRIBUTARY_RULES_DIR: { schema: z.string().min(1), default: './rules', doc: 'Folder of the cleaning rules (`ruleset.json` + rule files + lists), versioned with the code; see rules/README.md.' },
+  DISTRIBUTARY_RULES_DIR: { schema: z.string(), default: '', doc: 'Folder of the cleaning rules (`ruleset.json` + rule files + lists), versioned with the code; see rules/README.md. Empty: the package\'s own `rules/`, wherever the command runs from.' },
   DISTRIBUTARY_RULES_RELOAD_SECONDS: { schema: int(0, 3600), default: '5', doc: 'How often the real-time worker looks for changed rule files and reloads them (0: never). A broken set is logged and the old one kept.' },
   DISTRIBUTARY_QUALITY_THRESHOLD: { schema: decimal.pipe(z.number().min(0).max(1)), default: '0.5', doc: 'Events whose quality score (0..1, from their rule hits) ends below this go to the DLQ as `low_quality`.' },
   DISTRIBUTARY_LATE_EVENT_DAYS: { schema: int(1, 3650), default: '7', doc: 'Events up to this many days old are accepted and tagged `late_event`; older ones go to the DLQ as `too_late`.' },
@@ -128,7 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     batchCron: r.DISTRIBUTARY_BATCH_CRON,
     generatorRate: r.DISTRIBUTARY_GENERATOR_RATE,
     topicPrefix: r.DISTRIBUTARY_TOPIC_PREFIX,
-    rulesDir: path.resolve(r.DISTRIBUTARY_RULES_DIR),
+    rulesDir: r.DISTRIBUTARY_RULES_DIR ? path.resolve(r.DISTRIBUTARY_RULES_DIR) : assetPath('rules'),
     rulesReloadMs: r.DISTRIBUTARY_RULES_RELOAD_SECONDS * 1000,
     qualityThreshold: r.DISTRIBUTARY_QUALITY_THRESHOLD,
     lateEventMs: r.DISTRIBUTARY_LATE_EVENT_DAYS * 24 * HOUR,

@@ -37,6 +37,10 @@ describe('loadRuleSet', () => {
     expect(() => loadRuleSet(dir)).toThrow(message);
   });
 
+  it('names DISTRIBUTARY_RULES_DIR when the rules folder does not exist', () => {
+    expect(() => loadRuleSet('/nonexistent/rules-here')).toThrow(/the rules folder \/nonexistent\/rules-here does not exist: set DISTRIBUTARY_RULES_DIR/);
+  });
+
   it('fingerprints a folder by its files, so edits are noticed', () => {
     const dir = copyOfRules();
     const before = fingerprint(dir);

@@ -19,6 +19,9 @@ const MAX_FILE_BYTES = 4 << 20;
 /** Reads and checks a rules folder: `ruleset.json`, then its rule files and lists. */
 export function readRuleSetSources(dir: string): RuleSetSources {
   const root = path.resolve(dir);
+  if (!fs.existsSync(root)) {
+    throw new RuleSetError(`the rules folder ${root} does not exist: set DISTRIBUTARY_RULES_DIR to a folder of rules (relative to the working directory), or leave it empty for the package's own (${bundledRulesDir()})`);
+  }
   const digest = createHash('sha256');
   const read = <T>(name: string, schema: z.ZodType<T>): T => {
     const file = path.resolve(root, name);
