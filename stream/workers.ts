@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
+import { dedupKey } from '../contract/event-id';
 import { createEventValidator } from '../contract/validate';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
@@ -15,7 +16,6 @@ import { createRealtimeHandler } from './realtime.consumer';
 import { createApplyRulesStep } from './rules/apply-rules.step';
 import { watchRuleSet } from './rules/rules-reloader';
 import { SeenIds } from './steps/seen-ids';
-import { dedupKey } from '../contract/event-id';
 
 export interface Worker {
   name: string;
