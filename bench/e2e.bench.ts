@@ -61,6 +61,7 @@ export async function e2eBench(opts: { seconds: number; rounds: number; env?: Be
   const ingestOnly: number[] = [];
   const lagsAtEnd: number[] = [];
   const drains: number[] = [];
+  const httpP99: number[] = [];
   const costs: { cpu_seconds: number; peak_rss_mb: number }[] = [];
   for (let round = 0; round < opts.rounds; round++) {
     const b = await bareServer();
@@ -80,6 +81,7 @@ export async function e2eBench(opts: { seconds: number; rounds: number; env?: Be
     sustained.push(load.accepted / (load.seconds + drain));
     lagsAtEnd.push(lagAtEnd);
     drains.push(drain);
+    httpP99.push(load.p99);
     await app.stop();
     fs.rmSync(app.dir, { recursive: true, force: true });
     await opts.afterRound?.();
@@ -87,7 +89,7 @@ export async function e2eBench(opts: { seconds: number; rounds: number; env?: Be
   const s = stats(sustained);
   const results = {
     sustained_both_paths_events_per_sec: s, ingest_accept_events_per_sec: stats(ingestOnly), bare_handler_events_per_sec: stats(bare),
-    ratio_sustained_to_bare: s.median / stats(bare).median, lag_at_end_of_load: lagsAtEnd, drain_seconds: drains, cost: costs,
+    ratio_sustained_to_bare: s.median / stats(bare).median, lag_at_end_of_load: lagsAtEnd, drain_seconds: drains, http_p99_ms: httpP99, cost: costs,
   };
   report(opts.name ?? 'e2e', { ...opts, concurrency, events_per_request: EVENTS_PER_BODY }, [
     { measure: 'sustained into both paths (accepted / (load + drain))', 'events/s median': Math.round(s.median), 'min–max': `${Math.round(s.min)}–${Math.round(s.max)}` },
@@ -95,6 +97,7 @@ export async function e2eBench(opts: { seconds: number; rounds: number; env?: Be
     { measure: 'bare Node handler (ceiling)', 'events/s median': Math.round(stats(bare).median), 'min–max': `${Math.round(stats(bare).min)}–${Math.round(stats(bare).max)}` },
     { measure: 'ratio sustained / bare', 'events/s median': results.ratio_sustained_to_bare.toFixed(2), 'min–max': '' },
     { measure: 'lag at end of load (messages, both groups)', 'events/s median': lagsAtEnd.join(' / '), 'min–max': `drain ${drains.map((d) => d.toFixed(1)).join(' / ')} s` },
+    { measure: `HTTP p99 per request of ${EVENTS_PER_BODY}, ${concurrency} in flight`, 'events/s median': httpP99.map((p) => `${p.toFixed(0)} ms`).join(' / '), 'min–max': '' },
   ], results);
   return results;
 }
