@@ -5,6 +5,7 @@ import type { BusMessage } from '../stream/bus';
 import { LakeWriter } from '../stream/lake/lake-writer';
 import { tempDir } from '../test/helpers/temp';
 import { Datamart } from '../warehouse/datamart';
+import { DuckDb } from '../warehouse/duckdb';
 import { loadNewFiles } from './loader';
 
 const T = Date.UTC(2026, 10, 23, 9, 0);
@@ -51,7 +52,12 @@ describe('datamart loader', () => {
 
   it('loads the good files beside an unreadable one, records it, and never loads anything twice', async () => {
     const root = tempDir();
-    const mart = await Datamart.open(path.join(tempDir(), 'mart.duckdb'));
+    // Under a memory limit too (DISTRIBUTARY_DUCKDB_MEMORY_MB), which the datamart applies.
+    const mart = await Datamart.open(path.join(tempDir(), 'mart.duckdb'), { memoryMb: 256 });
+    const reference = await DuckDb.open(':memory:', { memory_limit: '256MB' });
+    const setting = "SELECT current_setting('memory_limit') AS v";
+    expect(await mart.db.all(setting)).toEqual(await reference.all(setting));
+    reference.close();
     await writeLake(root, [msgs(0, 0, 30), msgs(0, 30, 30)]);
     const dir = path.dirname((await import('../stream/lake/lake-files')).listLakeFiles(root)[0]);
     const corrupt = path.join(dir, 'part-p0009-00000000000000000000-00000000000000000009.parquet');

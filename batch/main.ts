@@ -10,7 +10,7 @@ import { scheduleLoads } from './schedule';
 /** `batch`: load new lake files into the datamart once (a bar on a terminal), or on a schedule. */
 export async function runBatch(config: Config, logger: Logger, opts: { schedule: boolean }) {
   const p = paths(config);
-  const mart = await Datamart.open(p.datamart);
+  const mart = await Datamart.open(p.datamart, { memoryMb: config.duckdbMemoryMb });
   if (opts.schedule) {
     const loads = scheduleLoads({ cronExpression: config.batchCron, lakeRoot: p.lake, mart, logger, metrics: createMetrics() });
     return { kind: 'scheduled' as const, stop: async () => { await loads.stop(); mart.close(); } };

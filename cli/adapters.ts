@@ -38,7 +38,7 @@ export async function openLiveStore(c: Config, logger: Logger): Promise<LiveStor
     const { ClickHouseLiveStore } = await import('../warehouse/live-store/clickhouse-live-store');
     store = await ClickHouseLiveStore.open({ url: c.clickhouseUrl, database: c.clickhouseDatabase, logger });
   } else {
-    store = await DuckDbLiveStore.open(paths(c).live);
+    store = await DuckDbLiveStore.open(paths(c).live, { memoryMb: c.duckdbMemoryMb });
   }
   await store.migrate();
   return store;

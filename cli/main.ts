@@ -139,7 +139,7 @@ export function buildProgram(): Command {
     const { config, logger } = boot();
     const store = await openLiveStore(config, logger);
     await store.close();
-    if (config.liveStore === 'duckdb' || config.bus === 'local') (await Datamart.open(paths(config).datamart)).close();
+    if (config.liveStore === 'duckdb' || config.bus === 'local') (await Datamart.open(paths(config).datamart, { memoryMb: config.duckdbMemoryMb })).close();
     logger.info({ liveStore: config.liveStore }, 'migrations applied');
   });
 

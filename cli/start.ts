@@ -24,7 +24,7 @@ export async function startAll(config: Config, logger: Logger, opts: { print?: (
   const p = paths(config);
   const bus = await openBus(config, logger);
   const store = await openLiveStore(config, logger);
-  const mart = await Datamart.open(p.datamart);
+  const mart = await Datamart.open(p.datamart, { memoryMb: config.duckdbMemoryMb });
   const common = { config, bus, metrics, logger };
   const workers = [await startRealtimeWorker({ ...common, store }), await startLakeWorker({ ...common, lakeRoot: p.lake }), startDlqWorker({ ...common, store })];
   const loads = scheduleLoads({ cronExpression: config.batchCron, lakeRoot: p.lake, mart, logger, metrics });

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { configTable } from '../scripts/config-table';
 import { loadConfig } from './config';
@@ -34,8 +35,15 @@ describe('config', () => {
     [{ DISTRIBUTARY_WRITE_KEYS: 'short' }, /DISTRIBUTARY_WRITE_KEYS has a key of 5 characters: each key needs at least 16/],
     [{ DISTRIBUTARY_BUS_FSYNC: 'yes' }, /DISTRIBUTARY_BUS_FSYNC="yes" is invalid/],
     [{ DISTRIBUTARY_DATADIR: '/tmp' }, /DISTRIBUTARY_DATADIR is not a known setting/],
+    [{ DISTRIBUTARY_DUCKDB_MEMORY_MB: '64' }, /DISTRIBUTARY_DUCKDB_MEMORY_MB="64" is invalid: at least 128 MB/],
+    [{ DISTRIBUTARY_DUCKDB_MEMORY_MB: '2GB' }, /DISTRIBUTARY_DUCKDB_MEMORY_MB="2GB" is invalid: expected `auto` or whole megabytes/],
   ])('fails start-up on %j naming the variable, value and rule', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('bounds each DuckDB database: a fifth of the machine by default, or the megabytes given', () => {
+    expect(loadConfig({}).duckdbMemoryMb).toBe(Math.max(128, Math.floor(os.totalmem() / 5 / 2 ** 20)));
+    expect(loadConfig({ DISTRIBUTARY_DUCKDB_MEMORY_MB: '512' }).duckdbMemoryMb).toBe(512);
   });
 
   it('is documented in the README, generated from the same declarations', () => {

@@ -1,5 +1,5 @@
 import { dedupKeySql } from '../contract/event-id';
-import { DuckDb } from './duckdb';
+import { DuckDb, memorySettings } from './duckdb';
 import { assetPath } from '../lib/package-root';
 
 const MIGRATIONS = assetPath('sql', 'datamart');
@@ -8,8 +8,8 @@ const MIGRATIONS = assetPath('sql', 'datamart');
 export class Datamart {
   private constructor(readonly db: DuckDb) {}
 
-  static async open(file: string): Promise<Datamart> {
-    const mart = new Datamart(await DuckDb.open(file));
+  static async open(file: string, opts: { memoryMb?: number } = {}): Promise<Datamart> {
+    const mart = new Datamart(await DuckDb.open(file, memorySettings(opts.memoryMb)));
     await mart.db.migrate(MIGRATIONS);
     return mart;
   }

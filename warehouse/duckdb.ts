@@ -5,6 +5,19 @@ import { runMigrations } from '../lib/migrations';
 
 export type Row = Record<string, unknown>;
 
+/**
+ * DuckDB's memory settings for one database: without a limit each database may take 80% of
+ * the machine, and the embedded platform runs several in one process. Past the limit DuckDB
+ * evicts to its file or to `tempDir` (an in-memory database's default is .tmp in the working
+ * directory, which is why callers of in-memory databases pass their own; it is created here).
+ * Not for the lake's buffer: its rows are bounded by the roll size, and under a 256 MB limit
+ * it failed to allocate a 128 MiB block at ~125k events of 2 KB.
+ */
+export function memorySettings(memoryMb: number | undefined, tempDir?: string): Record<string, string> {
+  if (tempDir) fs.mkdirSync(tempDir, { recursive: true });
+  return { ...(memoryMb ? { memory_limit: `${Math.trunc(memoryMb)}MB` } : {}), ...(tempDir ? { temp_directory: tempDir } : {}) };
+}
+
 /** One DuckDB database file (or ':memory:') with the helpers every DuckDB adapter uses. */
 export class DuckDb {
   private constructor(
