@@ -1,5 +1,5 @@
 import { SingleBar } from 'cli-progress';
-import { paths } from '../cli/adapters';
+import { paths, prepareDataDir } from '../cli/adapters';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import { createMetrics } from '../lib/metrics';
@@ -9,6 +9,7 @@ import { scheduleLoads } from './schedule';
 
 /** `batch`: load new lake files into the datamart once (a bar on a terminal), or on a schedule. */
 export async function runBatch(config: Config, logger: Logger, opts: { schedule: boolean }) {
+  prepareDataDir(config);
   const p = paths(config);
   const mart = await Datamart.open(p.datamart, { memoryMb: config.duckdbMemoryMb });
   if (opts.schedule) {

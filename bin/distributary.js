@@ -8,8 +8,5 @@ const fs = require('node:fs');
 const path = require('node:path');
 const built = path.join(__dirname, '..', 'dist', 'cli', 'main.js');
 if (!fs.existsSync(built)) require('tsx/cjs');
-const { buildProgram } = require(fs.existsSync(built) ? built : path.join(__dirname, '..', 'cli', 'main.ts'));
-buildProgram().parseAsync(process.argv).catch((err) => {
-  process.stderr.write(`distributary: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+const { run } = require(fs.existsSync(built) ? built : path.join(__dirname, '..', 'cli', 'main.ts'));
+run(process.argv);

@@ -17,6 +17,36 @@ export const paths = (c: Config) => ({
   writeKey: path.join(c.dataDir, 'write-key'),
 });
 
+/**
+ * Creates the data directory and proves it takes files, or fails start-up naming the setting.
+ * Directories are made one level at a time from the nearest existing ancestor: Node's
+ * recursive mkdirSync never returns under /proc (mkdir there says ENOENT, the parent exists).
+ */
+export function prepareDataDir(c: Config): void {
+  const dir = c.dataDir;
+  const fail = (why: string): never => {
+    throw new ConfigError(`DISTRIBUTARY_DATA_DIR=${JSON.stringify(dir)} is unusable: ${why}; it must be a directory this process can create files in`);
+  };
+  const missing: string[] = [];
+  let at = dir;
+  while (!fs.existsSync(at)) {
+    missing.unshift(at);
+    const parent = path.dirname(at);
+    if (parent === at) break;
+    at = parent;
+  }
+  try {
+    for (const d of missing) fs.mkdirSync(d);
+    if (!fs.statSync(dir).isDirectory()) fail('it is not a directory');
+    const probe = path.join(dir, `.probe-${process.pid}`);
+    fs.writeFileSync(probe, '');
+    fs.rmSync(probe);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    fail((err as Error).message);
+  }
+}
+
 /** Builds the configured bus. `readOnly` opens the local log without the writer lock. */
 export async function openBus(c: Config, logger: Logger, opts: { readOnly?: boolean } = {}): Promise<Bus> {
   let bus: Bus;
@@ -24,6 +54,7 @@ export async function openBus(c: Config, logger: Logger, opts: { readOnly?: bool
     const { KafkaBus } = await import('../stream/bus/kafka');
     bus = new KafkaBus({ brokers: c.kafkaBrokers, logger });
   } else {
+    prepareDataDir(c);
     bus = new LocalLogBus({ dir: paths(c).bus, fsync: c.busFsync, segmentBytes: c.busSegmentBytes, retentionMs: c.busRetentionMs, readOnly: opts.readOnly });
   }
   if (!opts.readOnly) {
@@ -38,6 +69,7 @@ export async function openLiveStore(c: Config, logger: Logger): Promise<LiveStor
     const { ClickHouseLiveStore } = await import('../warehouse/live-store/clickhouse-live-store');
     store = await ClickHouseLiveStore.open({ url: c.clickhouseUrl, database: c.clickhouseDatabase, logger });
   } else {
+    prepareDataDir(c);
     store = await DuckDbLiveStore.open(paths(c).live, { memoryMb: c.duckdbMemoryMb });
   }
   await store.migrate();
@@ -61,7 +93,7 @@ export function writeKeys(c: Config, generateIfMissing: boolean): string[] {
   if (fs.existsSync(file)) return [fs.readFileSync(file, 'utf8').trim()];
   if (!generateIfMissing) throw new ConfigError('DISTRIBUTARY_WRITE_KEYS="" is invalid: the ingest server needs at least one write key (16+ characters)');
   const key = `dk_${require('node:crypto').randomBytes(18).toString('base64url')}`;
-  fs.mkdirSync(c.dataDir, { recursive: true });
+  prepareDataDir(c);
   fs.writeFileSync(file, `${key}\n`, { mode: 0o600 });
   return [key];
 }

@@ -11,7 +11,7 @@ import { createLogger, type Logger } from '../lib/logger';
 import { onShutdown } from '../lib/shutdown';
 import { runStream } from '../stream/main';
 import { Datamart } from '../warehouse/datamart';
-import { openLiveStore, paths, writeKeys } from './adapters';
+import { openLiveStore, paths, prepareDataDir, writeKeys } from './adapters';
 import { replayDlq } from './dlq';
 import { replayFile } from './replay';
 import { rulesTest } from './rules';
@@ -139,16 +139,26 @@ export function buildProgram(): Command {
     const { config, logger } = boot();
     const store = await openLiveStore(config, logger);
     await store.close();
-    if (config.liveStore === 'duckdb' || config.bus === 'local') (await Datamart.open(paths(config).datamart, { memoryMb: config.duckdbMemoryMb })).close();
+    if (config.liveStore === 'duckdb' || config.bus === 'local') {
+      prepareDataDir(config);
+      (await Datamart.open(paths(config).datamart, { memoryMb: config.duckdbMemoryMb })).close();
+    }
     logger.info({ liveStore: config.liveStore }, 'migrations applied');
   });
 
   return program;
 }
 
-if (require.main === module) {
-  buildProgram().parseAsync(process.argv).catch((err: unknown) => {
+/** Runs the command line; a configuration error exits 2, any other failure 1, each with one line on stderr. */
+export function run(argv: string[]): void {
+  buildProgram().parseAsync(argv).catch((err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`distributary: configuration error: ${err.message}\n`);
+      process.exit(2);
+    }
     process.stderr.write(`distributary: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   });
 }
+
+if (require.main === module) run(process.argv);
