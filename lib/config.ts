@@ -26,9 +26,12 @@ const shareLimits = z.string()
     return limits;
   });
 
-/** `auto` (a fifth of the machine's memory) or whole megabytes; DuckDB cannot work in less than 128 MB. */
+/** The memory this process may use: the machine's, or less where a cgroup (a container's limit) says so. */
+export const availableMemory = () => Math.min(os.totalmem(), process.constrainedMemory?.() || Infinity);
+
+/** `auto` (a fifth of the available memory) or whole megabytes; DuckDB cannot work in less than 128 MB. */
 const memoryMb = z.string().regex(/^(auto|\d{1,9})$/, 'expected `auto` or whole megabytes')
-  .transform((v) => (v === 'auto' ? Math.max(128, Math.floor(os.totalmem() / 5 / 2 ** 20)) : Number(v)))
+  .transform((v) => (v === 'auto' ? Math.max(128, Math.floor(availableMemory() / 5 / 2 ** 20)) : Number(v)))
   .pipe(z.number().int().min(128, 'at least 128 MB: DuckDB needs room for one query'));
 
 /** `host:port,host:port`: a broker without a port made kafkajs retry forever on port NaN instead of failing start-up. */
@@ -58,7 +61,7 @@ const spec = {
   DISTRIBUTARY_QUALITY_THRESHOLD: { schema: decimal.pipe(z.number().min(0).max(1)), default: '0.5', doc: 'Events whose quality score (0..1, from their rule hits) ends below this go to the DLQ as `low_quality`.' },
   DISTRIBUTARY_LATE_EVENT_DAYS: { schema: int(1, 3650), default: '7', doc: 'Events up to this many days old are accepted and tagged `late_event`; older ones go to the DLQ as `too_late`.' },
   DISTRIBUTARY_QUALITY_ALERTS: { schema: shareLimits, default: 'reject=0.05,late=0.2,duplicate=0.05,bot=0.3', doc: 'Hourly data-quality thresholds (share of events): crossing one logs a warning and counts `distributary_quality_alerts_total`.' },
-  DISTRIBUTARY_DUCKDB_MEMORY_MB: { schema: memoryMb, default: 'auto', doc: 'Memory the embedded live store and the datamart (DuckDB files) may each use before they evict to disk; `auto` is a fifth of the machine\'s memory each. The lake\'s buffer is bounded by its roll size instead.' },
+  DISTRIBUTARY_DUCKDB_MEMORY_MB: { schema: memoryMb, default: 'auto', doc: 'Memory the embedded live store and the datamart (DuckDB files) may each use before they evict to disk; `auto` is a fifth of the memory available (the machine\'s, or a container\'s limit) each. The lake\'s buffer is bounded by its roll size instead.' },
   DISTRIBUTARY_TOPIC_PREFIX: { schema: z.string().regex(/^[A-Za-z0-9._-]{0,100}$/), default: '', doc: 'Prefix of topic and consumer-group names, so several deployments can share one Kafka cluster.' },
   KAFKA_BROKERS: { schema: brokers, default: '127.0.0.1:19092', doc: 'Kafka bootstrap servers, comma-separated (bus=kafka).' },
   CLICKHOUSE_URL: { schema: z.string().url(), default: 'http://127.0.0.1:18123', doc: 'ClickHouse HTTP endpoint (live store=clickhouse).' },
