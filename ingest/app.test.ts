@@ -55,6 +55,19 @@ describe('POST /v1/events', () => {
     await bus.close();
   });
 
+  it('puts each event on the bus as the client sent it, not re-serialised', async () => {
+    const { bus, app } = await setup();
+    const send = (body: string) => request(app).post('/v1/events').set('Authorization', `Bearer ${KEY}`).set('Content-Type', 'application/json').send(body);
+    const [a, b, c] = [event({ user_id: 'same' }), event({ user_id: 'same' }), event({ user_id: 'same' })];
+    const pretty = JSON.stringify(a, null, 2).replace('"price": 10', '"price": 10.50');
+    expect((await send(`[\n  ${pretty} ,\t${JSON.stringify(b)}\n]`)).body).toEqual({ accepted: 2, rejected: [] });
+    const alone = JSON.stringify(c, null, 1);
+    expect((await send(`  ${alone}\n`)).body).toEqual({ accepted: 1, rejected: [] });
+    const raw = await readTopic(bus, TOPICS.raw);
+    expect(raw.map((m) => m.value.toString())).toEqual([pretty, JSON.stringify(b), alone]);
+    await bus.close();
+  });
+
   it('answers 400, 401 and 413 with clear errors', async () => {
     const { bus, app, post } = await setup();
     const malformed = await request(app).post('/v1/events').set('Authorization', `Bearer ${KEY}`).set('Content-Type', 'application/json').send('{"event_id": ');

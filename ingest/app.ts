@@ -8,6 +8,7 @@ import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
 import { TOPICS, type Bus, type OutgoingMessage, type Topics } from '../stream/bus';
 import { eventIdOf, toDlqMessage } from '../stream/dlq';
+import { arrayElements } from './json-elements';
 
 export const MAX_BATCH_EVENTS = 1000;
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -52,7 +53,7 @@ export function createIngestApp(deps: IngestDeps) {
     next();
   };
   app.post('/v1/events', authorized, express.raw({ type: () => true, limit: MAX_BODY_BYTES }), async (req, res) => {
-    const events = parseBody(req.body as Buffer);
+    const { events, texts } = parseBody(req.body as Buffer);
     deps.metrics.eventsIn.inc({ stage: 'ingest' }, events.length);
     const accepted: OutgoingMessage[] = [];
     const dlqOut: OutgoingMessage[] = [];
@@ -61,7 +62,7 @@ export function createIngestApp(deps: IngestDeps) {
     events.forEach((input, index) => {
       const v = deps.validator(input);
       if (v.ok) {
-        accepted.push({ key: v.event.user_id ?? v.event.anonymous_id!, value: JSON.stringify(input), timestamp: receivedAt });
+        accepted.push({ key: v.event.user_id ?? v.event.anonymous_id!, value: texts?.[index] ?? JSON.stringify(input), timestamp: receivedAt });
         return;
       }
       const event_id = eventIdOf(input);
@@ -104,18 +105,25 @@ function authorize(req: Request, keys: Buffer[]): void {
   }
 }
 
-function parseBody(body: Buffer | undefined): unknown[] {
+/**
+ * The events of a body, and where it is an array or a single event, each event's text as sent:
+ * the bus carries that, untransformed. (A `{"batch": [...]}` body's events are re-serialised.)
+ */
+function parseBody(body: Buffer | undefined): { events: unknown[]; texts?: string[] } {
   if (!Buffer.isBuffer(body) || body.length === 0) throw new HttpError(400, 'empty_body', 'the request has no body');
+  let text: string;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(body);
+    parsed = JSON.parse(text);
   } catch (err) {
     throw new HttpError(400, 'malformed_json', `body is not valid UTF-8 JSON: ${(err as Error).message.slice(0, 120)}`);
   }
   const list = Array.isArray(parsed) ? parsed : isBatch(parsed) ? parsed.batch : [parsed];
   if (list.length === 0) throw new HttpError(400, 'empty_batch', 'the batch has no events');
   if (list.length > MAX_BATCH_EVENTS) throw new HttpError(413, 'batch_too_large', `a batch holds at most ${MAX_BATCH_EVENTS} events, this one has ${list.length}`);
-  return list;
+  const texts = Array.isArray(parsed) ? arrayElements(text, text.indexOf('[')) : isBatch(parsed) ? undefined : [text.trim()];
+  return { events: list, texts: texts?.length === list.length ? texts : undefined };
 }
 
 function isBatch(v: unknown): v is { batch: unknown[] } {
