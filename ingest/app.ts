@@ -8,7 +8,7 @@ import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
 import { TOPICS, type Bus, type OutgoingMessage, type Topics } from '../stream/bus';
 import { eventIdOf, toDlqMessage } from '../stream/dlq';
-import { arrayElements } from './json-elements';
+import { arrayElements, keysIn, keysWritten, type ValueText } from './json-elements';
 
 export const MAX_BATCH_EVENTS = 1000;
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -62,7 +62,8 @@ export function createIngestApp(deps: IngestDeps) {
     events.forEach((input, index) => {
       const v = deps.validator(input);
       if (v.ok) {
-        accepted.push({ key: v.event.user_id ?? v.event.anonymous_id!, value: texts?.[index] ?? JSON.stringify(input), timestamp: receivedAt });
+        const sent = texts?.[index];
+        accepted.push({ key: v.event.user_id ?? v.event.anonymous_id!, value: sent && sent.keys === keysIn(input) ? sent.text : JSON.stringify(input), timestamp: receivedAt });
         return;
       }
       const event_id = eventIdOf(input);
@@ -107,9 +108,10 @@ function authorize(req: Request, keys: Buffer[]): void {
 
 /**
  * The events of a body, and where it is an array or a single event, each event's text as sent:
- * the bus carries that, untransformed. (A `{"batch": [...]}` body's events are re-serialised.)
+ * the bus carries that, untransformed, unless it repeats a key (see keysIn). A
+ * `{"batch": [...]}` body's events are re-serialised.
  */
-function parseBody(body: Buffer | undefined): { events: unknown[]; texts?: string[] } {
+function parseBody(body: Buffer | undefined): { events: unknown[]; texts?: ValueText[] } {
   if (!Buffer.isBuffer(body) || body.length === 0) throw new HttpError(400, 'empty_body', 'the request has no body');
   let text: string;
   let parsed: unknown;
@@ -122,7 +124,7 @@ function parseBody(body: Buffer | undefined): { events: unknown[]; texts?: strin
   const list = Array.isArray(parsed) ? parsed : isBatch(parsed) ? parsed.batch : [parsed];
   if (list.length === 0) throw new HttpError(400, 'empty_batch', 'the batch has no events');
   if (list.length > MAX_BATCH_EVENTS) throw new HttpError(413, 'batch_too_large', `a batch holds at most ${MAX_BATCH_EVENTS} events, this one has ${list.length}`);
-  const texts = Array.isArray(parsed) ? arrayElements(text, text.indexOf('[')) : isBatch(parsed) ? undefined : [text.trim()];
+  const texts = Array.isArray(parsed) ? arrayElements(text, text.indexOf('[')) : isBatch(parsed) ? undefined : [{ text: text.trim(), keys: keysWritten(text) }];
   return { events: list, texts: texts?.length === list.length ? texts : undefined };
 }
 

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { arrayElements } from './json-elements';
+import { arrayElements, keysIn, keysWritten } from './json-elements';
 
 /** JSON text of `values` as a client might lay it out: any JSON whitespace around any token. */
 function layout(values: unknown[], gaps: string[]): string {
@@ -20,15 +20,25 @@ describe('arrayElements', () => {
       const parsed = JSON.parse(text) as unknown[];
       const texts = arrayElements(text, text.indexOf('['));
       expect(texts.length).toBe(parsed.length);
-      texts.forEach((t, i) => {
+      texts.forEach(({ text: t, keys }, i) => {
         expect(JSON.parse(t)).toEqual(parsed[i]);
         expect(t).toBe(t.trim()); // no layout around it
+        expect(keys).toBe(keysIn(parsed[i])); // no key repeated here
+        expect(keysWritten(t)).toBe(keys);
       });
     }), { numRuns: 500 });
   });
 
   it('keeps the client\'s own spelling of numbers and escapes', () => {
     const text = '[ {"price": 1.50, "q": "caf\\u00e9"} ,\n 1e2 ]';
-    expect(arrayElements(text, 0)).toEqual(['{"price": 1.50, "q": "caf\\u00e9"}', '1e2']);
+    expect(arrayElements(text, 0)).toEqual([{ text: '{"price": 1.50, "q": "caf\\u00e9"}', keys: 2 }, { text: '1e2', keys: 0 }]);
+  });
+
+  it('counts a repeated key, which JSON.parse keeps once', () => {
+    const text = '{"event_id": "a", "p": {"x": 1, "x": 2}, "event_id": "b"}';
+    expect(keysWritten(text)).toBe(5);
+    expect(keysIn(JSON.parse(text))).toBe(3);
+    const tricky = JSON.stringify({ 'a:b': 'c:d', 'e\\': ':', '"': '\\"' });
+    expect(keysWritten(tricky)).toBe(3);
   });
 });
