@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createEventValidator } from '../contract/validate';
 import { createGenerator } from '../ingest/generator/generator';
-import { arrayElements, keysIn } from '../ingest/json-elements';
+import { arrayElements, busText } from '../ingest/json-elements';
 import { TOPICS, type BusMessage, type OutgoingMessage } from '../stream/bus';
 import { LocalLogBus } from '../stream/bus/local-log';
 import { LakeWriter } from '../stream/lake/lake-writer';
@@ -69,7 +69,7 @@ export async function floorBench(opts: { events: number; rounds: number }) {
       const texts = bodies.flatMap((b) => arrayElements(b, 0));
       outgoing = parsedBodies.flat().map((e, i) => {
         const ev = e as (typeof events)[number];
-        return { key: ev.user_id ?? ev.anonymous_id!, value: texts[i].keys === keysIn(e) ? texts[i].text : JSON.stringify(e), timestamp: now };
+        return { key: ev.user_id ?? ev.anonymous_id!, value: busText(texts[i], e), timestamp: now };
       });
     });
     // Group commit: concurrent requests share an fsync; 10 requests of 100 per append here.

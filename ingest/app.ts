@@ -8,7 +8,7 @@ import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
 import { TOPICS, type Bus, type OutgoingMessage, type Topics } from '../stream/bus';
 import { eventIdOf, toDlqMessage } from '../stream/dlq';
-import { arrayElements, keysIn, keysWritten, type ValueText } from './json-elements';
+import { arrayElements, busText, keysWritten, type ValueText } from './json-elements';
 
 export const MAX_BATCH_EVENTS = 1000;
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -62,8 +62,7 @@ export function createIngestApp(deps: IngestDeps) {
     events.forEach((input, index) => {
       const v = deps.validator(input);
       if (v.ok) {
-        const sent = texts?.[index];
-        accepted.push({ key: v.event.user_id ?? v.event.anonymous_id!, value: sent && sent.keys === keysIn(input) ? sent.text : JSON.stringify(input), timestamp: receivedAt });
+        accepted.push({ key: v.event.user_id ?? v.event.anonymous_id!, value: busText(texts?.[index], input), timestamp: receivedAt });
         return;
       }
       const event_id = eventIdOf(input);

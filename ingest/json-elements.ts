@@ -78,6 +78,11 @@ export function keysIn(value: unknown): number {
   return n;
 }
 
+/** What ingest puts on the bus for a valid event: its text as sent, or re-serialised where that text repeats a key. */
+export function busText(sent: ValueText | undefined, event: unknown): string {
+  return sent && sent.keys === keysIn(event) ? sent.text : JSON.stringify(event);
+}
+
 /** Index of the quote that ends the string opening at `open` (indexOf is native: most of an event is strings). */
 function closingQuote(text: string, open: number): number {
   for (let q = text.indexOf('"', open + 1); q > 0; q = text.indexOf('"', q + 1)) {
